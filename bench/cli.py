@@ -1,0 +1,60 @@
+"""The `ttsbench` command line. Each subcommand lives in its own module under ttsbench.commands.
+
+A command module defines `add_parser(subparsers) -> argparse.ArgumentParser` and sets
+`func=<callable(args) -> int>` on the parser it returns. Nothing runs at import; `main(argv)` is
+testable in-process. A TTSBenchError becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from ttsbench import __version__
+from ttsbench.errors import TTSBenchError
+
+EPILOG = """examples:
+  ttsbench demo                                         the embedded demo, offline, on CPU
+  ttsbench list systems                                 what is registered (also: metrics, testsets, recipes)
+  ttsbench run --system espeak-ng --testset demo --metrics wer-whisper-tiny-en --seed 0
+  ttsbench score GENERATED_DIR --testset seedtts-en --metrics seedtts-en
+  ttsbench report runs/ --format md --plot quality_vs_cost.png
+  ttsbench check RUN_DIR --baseline baseline.json
+  ttsbench flops --system ditar --nfe 10
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ttsbench", description="Evaluate and benchmark zero-shot TTS systems.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"ttsbench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import ttsbench.commands as commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"ttsbench.commands.{info.name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except TTSBenchError as err:
+        print(f"ttsbench: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ttsbench: interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

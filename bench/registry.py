@@ -1,0 +1,127 @@
+"""A generic name -> plugin registry with decorator registration and entry-point plugins.
+
+Built-in plugins register themselves with a decorator when their module is imported; on first
+lookup the registry imports every module under its built-in packages (so the decorator is the one
+source of truth: there is no second hand-written list), which keeps `import ttsbench` cheap.
+Outside packages add plugins through an entry-point group, e.g.::
+
+    [project.entry-points."ttsbench.systems"]
+    my-tts = "my_pkg.adapter:MyTTS"
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+from collections.abc import Callable, Iterable
+from importlib import metadata
+from typing import Generic, TypeVar
+
+from ttsbench.errors import DuplicateNameError, UnknownNameError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Maps names to plugins (classes or objects). Unknown names fail with close matches."""
+
+    def __init__(self, kind: str, *, entry_point_group: str, builtin_packages: Iterable[str] = (),
+                 builtin_loader: Callable[[Registry[T]], None] | None = None,
+                 list_command: str | None = None) -> None:
+        self.kind = kind
+        self.entry_point_group = entry_point_group
+        self._builtin_packages = tuple(builtin_packages)
+        self._builtin_loader = builtin_loader
+        self._list_command = list_command
+        self._items: dict[str, T] = {}
+        self._origins: dict[str, str] = {}
+        self._loaded = False
+
+    def register(self, name: str) -> Callable[[T], T]:
+        """Decorator: `@SYSTEMS.register("ditar-0.6b")`. A taken name raises DuplicateNameError."""
+
+        def deco(obj: T) -> T:
+            self.add(name, obj)
+            return obj
+
+        return deco
+
+    def add(self, name: str, obj: T, *, origin: str = "builtin") -> None:
+        """Register `obj` under `name` without a decorator."""
+        if name in self._items and self._items[name] is not obj:
+            raise DuplicateNameError(
+                f"{self.kind} name {name!r} is registered twice "
+                f"({self._origins[name]} and {origin}); rename one of them")
+        self._items[name] = obj
+        self._origins[name] = origin
+        if hasattr(obj, "__dict__") and isinstance(obj, type) and "registry_name" not in obj.__dict__:
+            try:
+                obj.registry_name = name  # type: ignore[attr-defined]
+            except (AttributeError, TypeError):
+                pass
+
+    def _ensure_loaded(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        for package in self._builtin_packages:
+            _import_tree(package)
+        if self._builtin_loader is not None:
+            self._builtin_loader(self)
+        for ep in metadata.entry_points(group=self.entry_point_group):
+            if ep.name in self._items:
+                continue
+            self._lazy[ep.name] = ep
+
+    @property
+    def _lazy(self) -> dict[str, metadata.EntryPoint]:
+        if not hasattr(self, "_lazy_eps"):
+            self._lazy_eps: dict[str, metadata.EntryPoint] = {}
+        return self._lazy_eps
+
+    def get(self, name: str) -> T:
+        """The plugin called `name`; an unknown name raises UnknownNameError with suggestions."""
+        self._ensure_loaded()
+        if name in self._items:
+            return self._items[name]
+        if name in self._lazy:
+            ep = self._lazy.pop(name)
+            self.add(name, ep.load(), origin=f"entry point {ep.value}")
+            return self._items[name]
+        known = self.names()
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        cmd = f" (run `{self._list_command}`)" if self._list_command else ""
+        raise UnknownNameError(
+            f"no {self.kind} named {name!r}.{hint} known {self.kind}s: {', '.join(known)}{cmd}")
+
+    def names(self, pattern: str = "*") -> list[str]:
+        """Sorted names matching an fnmatch pattern, built-ins and installed plugins."""
+        self._ensure_loaded()
+        every = set(self._items) | set(self._lazy)
+        return sorted(n for n in every if fnmatch.fnmatchcase(n, pattern))
+
+    def items(self, pattern: str = "*") -> list[tuple[str, T]]:
+        """(name, plugin) pairs; loads entry-point plugins that match."""
+        return [(n, self.get(n)) for n in self.names(pattern)]
+
+    def __contains__(self, name: object) -> bool:
+        self._ensure_loaded()
+        return name in self._items or name in self._lazy
+
+    def _clear(self) -> None:
+        """Test-only: forget everything. Modules already imported do not register again."""
+        self._items.clear()
+        self._origins.clear()
+        self._lazy.clear()
+        self._loaded = False
+
+
+def _import_tree(package: str) -> None:
+    """Import `package` and every module below it (modules only define things: no side effects)."""
+    import pkgutil
+
+    root = importlib.import_module(package)
+    for info in pkgutil.walk_packages(getattr(root, "__path__", []), prefix=f"{package}."):
+        importlib.import_module(info.name)

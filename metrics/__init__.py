@@ -1,0 +1,1 @@
+"""Metrics and recipes. Each module registers with `@METRICS.register(name)` (and RECIPES, ASR)."""

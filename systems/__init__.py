@@ -1,0 +1,1 @@
+"""TTS systems under test. Each module registers its systems with `@SYSTEMS.register(name)`."""

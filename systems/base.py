@@ -1,0 +1,73 @@
+"""The contract every TTS system implements. Construction is cheap; `load()` does all I/O.
+
+The runner owns batching, seeding, timing and writing files: systems never time themselves and
+never write into the run directory.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from ttsbench.types import LoadContext, Prompt, SystemSpec
+
+if TYPE_CHECKING:
+    from typing import Self
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a system can do, so the runner and reports can say what a number means.
+
+    zero_shot: clones the prompt's voice (False for fixed-voice baselines such as Piper).
+    needs_prompt_text: uses the prompt transcript.
+    streaming: generates in chunks; `first_chunk_seconds` is measured by the cost layer.
+    max_batch: largest batch `synthesize` accepts (the runner splits larger ones).
+    random_weights: the loaded weights are untrained (timing-only models); reports say so.
+    """
+
+    zero_shot: bool = True
+    needs_prompt_text: bool = True
+    streaming: bool = False
+    max_batch: int = 64
+    random_weights: bool = False
+
+
+class TTSSystem(abc.ABC):
+    """A zero-shot TTS system under test."""
+
+    registry_name: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    sample_rate: int = 24_000
+
+    @classmethod
+    @abc.abstractmethod
+    def load(cls, spec: SystemSpec, ctx: LoadContext) -> Self:
+        """Build the system and load its weights from `spec.checkpoint` or `ctx.cache_dir`.
+
+        Never downloads unless `ctx.allow_download`. A missing file raises MissingModelError.
+        """
+
+    @abc.abstractmethod
+    def synthesize(self, batch: Sequence[Prompt], *, seed: int) -> list[np.ndarray]:
+        """One float32 mono waveform at `self.sample_rate` per prompt, same order.
+
+        Same seed, same audio. A prompt the system cannot handle may yield an array that the
+        runner rejects (empty, NaN, silence); that utterance is marked failed, the run goes on.
+        """
+
+    def describe(self) -> dict[str, Any]:
+        """Versions and settings recorded in run.json (weights hash, options, package versions)."""
+        return {}
+
+    def arch(self) -> Any | None:
+        """An architecture spec for analytic FLOPs (ttsbench.metrics.flops), or None."""
+        return None
+
+    def resynthesize(self, wav: np.ndarray, sample_rate: int) -> np.ndarray | None:
+        """The prompt passed through the system's own codec/vocoder, for SIM-r; None if n/a."""
+        return None
