@@ -100,11 +100,13 @@ class LoadContext:
 
     cache_dir comes from --cache-dir, the spec's [paths] table or $TTSBENCH_CACHE (in that order);
     downloading happens only when allow_download is set (--allow-download), never in tests.
+    work_dir is where content-keyed caches go (the runner sets it under the output root).
     """
 
     device: str = "cpu"
     cache_dir: Path | None = None
     allow_download: bool = False
+    work_dir: Path | None = None  # writable dir for derived caches (ASR transcripts, embeddings)
 
     @classmethod
     def from_env(cls, device: str = "cpu", cache_dir: str | Path | None = None,
