@@ -1,0 +1,13 @@
+"""Terminal helpers: progress bars on stderr (quiet when not wanted)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def progress(total: int, desc: str, enabled: bool = True) -> Any:
+    """A tqdm bar over `total` utterances, on stderr, removed when done."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="utt", disable=not enabled, file=sys.stderr, leave=False)

@@ -1,0 +1,198 @@
+"""The runner: synthesize a prompt set with one system, resumably, into a run directory.
+
+The runner owns batching, seeding, timing and writing files. A system's bad output for one
+utterance (NaN, silence, empty, an exception) marks that utterance failed with its reason; the run
+goes on and the summary counts it. Re-running the same spec resumes: utterances whose wav and
+synth row exist are not redone; failed ones are retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import subprocess
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ttsbench import __version__
+from ttsbench.audio import check_output, write_audio
+from ttsbench.console import progress
+from ttsbench.errors import TTSBenchError
+from ttsbench.spec import RunSpec
+from ttsbench.store import append_jsonl, latest, read_json, read_jsonl, write_json
+from ttsbench.testsets import PromptSet, load_testset
+from ttsbench.types import LoadContext, Prompt
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Where a run lives."""
+
+    root: Path
+
+    @property
+    def wavs(self) -> Path:
+        return self.root / "wavs"
+
+    def wav(self, utt_id: str) -> Path:
+        return self.wavs / f"{utt_id}.wav"
+
+    @property
+    def synth(self) -> Path:
+        return self.root / "synth.jsonl"
+
+    @property
+    def scores(self) -> Path:
+        return self.root / "scores.jsonl"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "run.json"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.json"
+
+
+def load_context(spec: RunSpec) -> LoadContext:
+    ctx = LoadContext.from_env(spec.device, spec.cache_dir, spec.allow_download)
+    return LoadContext(ctx.device, ctx.cache_dir, ctx.allow_download, work_dir=Path(spec.out) / ".cache")
+
+
+def prepare(spec: RunSpec) -> tuple[PromptSet, list[Prompt], RunPaths]:
+    """Load the prompt set, apply the limit and pick the run directory (same spec, same dir)."""
+    if spec.limit is not None and spec.limit < 0:
+        raise TTSBenchError(f"--limit must be >= 0, got {spec.limit}")
+    if spec.batch_size < 1:
+        raise TTSBenchError(f"--batch-size must be >= 1, got {spec.batch_size}")
+    pset = load_testset(spec.testset, audio_root=spec.audio_root)
+    prompts = list(pset.prompts if spec.limit is None else pset.prompts[: spec.limit])
+    safe_system = spec.system.name.replace("/", "_")
+    root = Path(spec.out) / pset.name / safe_system / spec.run_id(pset.checksum)
+    return pset, prompts, RunPaths(root)
+
+
+def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, extra: dict[str, Any]) -> None:
+    """Create or update run.json; an existing one keeps its start time and records the resume."""
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    old = read_json(paths.manifest) if paths.manifest.is_file() else {}
+    manifest = {
+        "schema_version": 1, "run_id": paths.root.name, "spec": spec.to_json(),
+        "identity": spec.identity(pset.checksum), "ttsbench_version": __version__, "git": git_info(),
+        "python": platform.python_version(), "platform": platform.platform(), "torch": _torch_version(),
+        "device": device_name(spec.device),
+        "testset": {"name": pset.name, "checksum": pset.checksum, "n": len(pset.prompts),
+                    "definition": pset.definition.description},
+        "started": old.get("started", now), "updated": now,
+        "sessions": [*old.get("sessions", []), now],
+    }
+    for key in ("system", "metrics", "cost"):
+        if key in old:
+            manifest[key] = old[key]
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(manifest.get(key), dict):
+            manifest[key] = {**manifest[key], **value}
+        else:
+            manifest[key] = value
+    write_json(paths.manifest, manifest)
+
+
+def synthesize_all(spec: RunSpec, prompts: Sequence[Prompt], paths: RunPaths, *,
+                   progress: bool = True) -> dict[str, Any]:
+    """Synthesize every prompt without a finished wav; returns what run.json records of the system."""
+    done = {k[0] for k, row in latest(read_jsonl(paths.synth), ("utt_id",)).items()
+            if row.get("status") == "ok" and paths.wav(k[0]).is_file()}
+    pending = [p for p in prompts if p.utt_id not in done]
+    if not pending:
+        return {}
+    from ttsbench.plugins import SYSTEMS
+
+    system_cls = SYSTEMS.get(spec.system.name)
+    system = system_cls.load(spec.system, load_context(spec))
+    batch_size = min(spec.batch_size, system_cls.capabilities.max_batch)
+    bar = progress(len(pending), f"synthesize {spec.system.name}", progress)
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start:start + batch_size]
+        append_jsonl(paths.synth, _synthesize_batch(system, batch, spec.seed, paths))
+        bar.update(len(batch))
+    bar.close()
+    return {"system": {"name": spec.system.name, "class": f"{system_cls.__module__}.{system_cls.__name__}",
+                       "sample_rate": system.sample_rate, "capabilities": vars(system_cls.capabilities),
+                       **system.describe()},
+            "cost": _system_cost(system)}
+
+
+def _synthesize_batch(system: Any, batch: Sequence[Prompt], seed: int, paths: RunPaths) -> list[dict]:
+    """Run one batch; on an exception retry item by item so one bad prompt fails alone."""
+    t0, batch_id = time.perf_counter(), uuid.uuid4().hex[:12]
+    try:
+        wavs = system.synthesize(batch, seed=seed)
+        if len(wavs) != len(batch):
+            raise TTSBenchError(f"system returned {len(wavs)} waveforms for a batch of {len(batch)}")
+    except Exception as err:
+        if len(batch) > 1:
+            return [row for p in batch for row in _synthesize_batch(system, [p], seed, paths)]
+        return [_failed(batch[0], seed, err)]
+    seconds = time.perf_counter() - t0
+    rows = []
+    for prompt, wav in zip(batch, wavs):
+        try:
+            wav = check_output(wav, utt_id=prompt.utt_id, sample_rate=system.sample_rate)
+        except TTSBenchError as err:
+            rows.append(_failed(prompt, seed, err))
+            continue
+        write_audio(paths.wav(prompt.utt_id), wav, system.sample_rate)
+        rows.append({"utt_id": prompt.utt_id, "seed": seed, "status": "ok", "error": None,
+                     "seconds": seconds, "batch_id": batch_id, "batch_size": len(batch), "audio_seconds": len(wav) / system.sample_rate,
+                     "sample_rate": system.sample_rate})
+    return rows
+
+
+def _failed(prompt: Prompt, seed: int, err: BaseException) -> dict[str, Any]:
+    message = str(err) if isinstance(err, TTSBenchError) else f"{type(err).__name__}: {err}"
+    return {"utt_id": prompt.utt_id, "seed": seed, "status": "failed", "error": message.splitlines()[0]}
+
+
+def _system_cost(system: Any) -> dict[str, Any] | None:
+    if system.arch() is None:
+        return None
+    try:
+        from ttsbench.metrics.cost import system_cost
+    except ImportError:
+        return None
+    return system_cost(system)
+
+
+def git_info() -> dict[str, Any]:
+    """The git sha and dirty flag of the ttsbench checkout (None outside a checkout)."""
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                             timeout=5, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                                    capture_output=True, text=True, timeout=5).stdout.strip())
+        return {"sha": sha, "dirty": dirty}
+    except (OSError, subprocess.SubprocessError):
+        return {"sha": None, "dirty": None}
+
+
+def _torch_version() -> str | None:
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        return None
+    return torch.__version__
+
+
+def device_name(device: str) -> str:
+    """A human name of the device (GPU model, or the CPU)."""
+    if device.startswith("cuda"):
+        import torch
+
+        if torch.cuda.is_available():
+            return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+    return f"{device} ({platform.processor() or platform.machine()})"

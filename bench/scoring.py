@@ -1,0 +1,138 @@
+"""Scoring generated audio with metric recipes, resumably, and the run summary.
+
+Rows are keyed by (utt_id, metric, fingerprint_id): a finished key is never scored again, and a
+changed recipe (new fingerprint) scores afresh beside the old rows. Utterances whose synthesis
+failed are not scored; the summary counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ttsbench.audio import read_audio
+from ttsbench.console import progress
+from ttsbench.errors import TTSBenchError
+from ttsbench.spec import MetricSpec
+from ttsbench.store import append_jsonl, latest, read_jsonl
+from ttsbench.types import LoadContext, Prompt, ScoreItem
+
+SCORE_BATCH = 8
+
+
+def build_metric(spec: MetricSpec) -> Any:
+    from ttsbench.plugins import METRICS
+
+    return METRICS.get(spec.name)(spec.options)
+
+
+def score_all(metric_specs: Sequence[MetricSpec], prompts: Sequence[Prompt], wav_of: dict[str, Path],
+              scores_path: Path, ctx: LoadContext, *, progress: bool = True,
+              resynth_of: dict[str, Path] | None = None) -> dict[str, dict[str, Any]]:
+    """Score every (utterance, metric) not yet scored; returns run.json's `metrics` entries.
+
+    `wav_of` maps utt_id -> generated wav for the utterances that were synthesized.
+    """
+    metrics = [build_metric(s) for s in metric_specs]  # unknown names fail before any work
+    info: dict[str, dict[str, Any]] = {}
+    done = latest(read_jsonl(scores_path), ("utt_id", "metric", "fingerprint_id"))
+    for spec, metric in zip(metric_specs, metrics):
+        fp = metric.fingerprint_id()
+        info[spec.name] = describe_metric(metric, spec)
+        todo = [p for p in prompts if p.utt_id in wav_of
+                and done.get((p.utt_id, spec.name, fp), {}).get("status") != "ok"]
+        if not todo:
+            continue
+        metric.setup(ctx)
+        info[spec.name] = describe_metric(metric, spec)  # setup may pin weight hashes
+        fp = metric.fingerprint_id()
+        bar = progress(len(todo), f"score {spec.name}", progress)
+        for start in range(0, len(todo), SCORE_BATCH):
+            chunk = todo[start:start + SCORE_BATCH]
+            append_jsonl(scores_path, _score_chunk(metric, spec.name, fp, chunk, wav_of, resynth_of or {}))
+            bar.update(len(chunk))
+        bar.close()
+    return info
+
+
+def describe_metric(metric: Any, spec: MetricSpec) -> dict[str, Any]:
+    return {"version": metric.version, "fingerprint": metric.fingerprint(),
+            "fingerprint_id": metric.fingerprint_id(), "options": spec.to_json()["options"],
+            "higher_is_better": metric.higher_is_better, "primary": metric.primary,
+            "comparable": metric.comparable, "label": metric.label or spec.name}
+
+
+def _score_chunk(metric: Any, name: str, fp: str, prompts: Sequence[Prompt], wav_of: dict[str, Path],
+                 resynth_of: dict[str, Path]) -> list[dict[str, Any]]:
+    items, rows = [], []
+    for p in prompts:
+        try:
+            items.append(_item(p, wav_of[p.utt_id], resynth_of.get(p.utt_id)))
+        except TTSBenchError as err:
+            rows.append(_row(p.utt_id, name, fp, error=str(err)))
+    try:
+        stats = metric.score_batch(items)
+        rows += [_row(i.utt_id, name, fp, stats=s) for i, s in zip(items, stats)]
+    except TTSBenchError:
+        raise  # a setup-level problem (missing model, dependency): stop with one line
+    except Exception:
+        for item in items:  # find the one that fails
+            try:
+                rows.append(_row(item.utt_id, name, fp, stats=metric.score(item)))
+            except TTSBenchError:
+                raise
+            except Exception as err:
+                rows.append(_row(item.utt_id, name, fp, error=f"{type(err).__name__}: {err}".splitlines()[0]))
+    return rows
+
+
+def _item(p: Prompt, wav_path: Path, resynth: Path | None) -> ScoreItem:
+    wav, sr = read_audio(wav_path)
+    return ScoreItem(utt_id=p.utt_id, wav=wav, sample_rate=sr, wav_path=wav_path, target_text=p.target_text,
+                     lang=p.lang, prompt_wav=p.prompt_wav, prompt_text=p.prompt_text,
+                     reference_wav=p.reference_wav, resynth_prompt_wav=resynth)
+
+
+def _row(utt_id: str, metric: str, fp: str, *, stats: dict[str, Any] | None = None,
+         error: str | None = None) -> dict[str, Any]:
+    row = {"utt_id": utt_id, "metric": metric, "fingerprint_id": fp,
+           "status": "ok" if error is None else "failed", "error": error}
+    return {**row, **(stats or {})}
+
+
+def summarize(run_id: str, system: str, testset: str, seed: int, prompts: Sequence[Prompt],
+              synth_path: Path, scores_path: Path, metric_info: dict[str, dict[str, Any]],
+              metric_specs: Sequence[MetricSpec], cost: dict[str, Any] | None) -> dict[str, Any]:
+    """summary.json: counts (expected / synthesized / scored / failed) and every metric's aggregates."""
+    ids = {p.utt_id for p in prompts}
+    synth = [r for k, r in latest(read_jsonl(synth_path), ("utt_id",)).items() if k[0] in ids]
+    ok = [r for r in synth if r.get("status") == "ok"]
+    failed = [r for r in synth if r.get("status") != "ok"]
+    wall = sum({r.get("batch_id"): r.get("seconds") or 0.0 for r in ok}.values())  # one clock per batch
+    audio = sum(r.get("audio_seconds") or 0.0 for r in ok)
+    scores = latest(read_jsonl(scores_path), ("utt_id", "metric", "fingerprint_id"))
+    summary = {
+        "schema_version": 1, "run_id": run_id, "system": system, "testset": testset, "seed": seed,
+        "n_expected": len(prompts),
+        "synth": {"ok": len(ok), "failed": len(failed), "missing": len(prompts) - len(synth),
+                  "failed_ids": sorted(r["utt_id"] for r in failed),
+                  "errors": {r["utt_id"]: r.get("error") for r in failed},
+                  "audio_seconds": audio, "wall_seconds": wall,
+                  "rtf": (wall / audio) if audio else None,  # wall seconds / audio seconds, this run's batches
+                  },
+        "metrics": {}, "cost": cost,
+    }
+    for spec in metric_specs:
+        m = metric_info[spec.name]
+        rows = [r for (u, name, fp), r in scores.items()
+                if name == spec.name and fp == m["fingerprint_id"] and u in ids]
+        good = pd.DataFrame([r for r in rows if r.get("status") == "ok"])
+        values = build_metric(spec).aggregate(good) if len(good) else {}
+        summary["metrics"][spec.name] = {
+            **{k: m[k] for k in ("label", "primary", "higher_is_better", "comparable", "fingerprint_id", "version")},
+            "n_scored": len(good), "n_failed": len(rows) - len(good), "n_unscored": len(prompts) - len(rows),
+            "values": {k: float(v) for k, v in values.items()}}
+    return summary

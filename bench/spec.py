@@ -1,0 +1,131 @@
+"""Run specifications: typed, frozen, parsed from the CLI or a TOML file at the edge of the program.
+
+The run id is a hash of what determines the generated audio: system spec, prompt set (name and
+checksum) and seed. `limit`, batch size, device and the metric list are not in it: a larger limit
+or a new metric continues the same run directory instead of starting another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ttsbench.errors import TTSBenchError
+from ttsbench.types import OptionValue, SystemSpec, parse_value
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric recipe name and its options (`NAME[:key=value,...]`)."""
+
+    name: str
+    options: dict[str, OptionValue] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "options": dict(sorted(self.options.items()))}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: a system x a prompt set x metrics x a seed."""
+
+    system: SystemSpec
+    testset: str
+    metrics: tuple[MetricSpec, ...] = ()
+    seed: int = 0
+    limit: int | None = None
+    batch_size: int = 1
+    device: str = "cpu"
+    out: Path = Path("runs")
+    audio_root: Path | None = None
+    cache_dir: Path | None = None
+    allow_download: bool = False
+
+    def identity(self, testset_checksum: str) -> dict[str, Any]:
+        """What the run id hashes: everything that determines the generated audio."""
+        return {"system": self.system.to_json(), "testset": self.testset,
+                "testset_checksum": testset_checksum, "seed": self.seed}
+
+    def run_id(self, testset_checksum: str) -> str:
+        blob = json.dumps(self.identity(testset_checksum), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"system": self.system.to_json(), "testset": self.testset,
+                "metrics": [m.to_json() for m in self.metrics], "seed": self.seed, "limit": self.limit,
+                "batch_size": self.batch_size, "device": self.device,
+                "audio_root": str(self.audio_root) if self.audio_root else None}
+
+
+def parse_metrics(text: str) -> tuple[MetricSpec, ...]:
+    """`a,b:k=v,k2=v2,c` -> three specs; a `key=value` token without ':' belongs to the previous metric."""
+    specs: list[tuple[str, dict[str, OptionValue]]] = []
+    for token in filter(None, (t.strip() for t in text.split(","))):
+        if "=" in token and ":" not in token.split("=", 1)[0]:
+            if not specs:
+                raise TTSBenchError(f"metric option {token!r} comes before any metric name in {text!r}")
+            key, _, value = token.partition("=")
+            specs[-1][1][key.strip()] = parse_value(value.strip())
+            continue
+        name, _, opt = token.partition(":")
+        options: dict[str, OptionValue] = {}
+        if opt:
+            key, eq, value = opt.partition("=")
+            if not eq:
+                raise TTSBenchError(f"bad metric option {opt!r} in {text!r}; expected key=value")
+            options[key.strip()] = parse_value(value.strip())
+        specs.append((name.strip(), options))
+    return tuple(MetricSpec(n, o) for n, o in specs)
+
+
+def load_toml(path: Path) -> RunSpec:
+    """A RunSpec from TOML ([run], [system], [[metric]], [paths]); unknown keys are errors."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TTSBenchError(f"spec file not found: {path}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise TTSBenchError(f"{path}: not valid TOML: {err}") from None
+    _only(raw, {"run", "system", "metric", "paths"}, path, "top level")
+    run, system, paths = raw.get("run", {}), dict(raw.get("system", {})), raw.get("paths", {})
+    _only(run, {"testset", "seed", "limit", "batch_size", "device", "out", "audio_root"}, path, "[run]")
+    _only(paths, {"cache_dir", "allow_download"}, path, "[paths]")
+    if "name" not in system or "testset" not in run:
+        raise TTSBenchError(f"{path}: needs [system] name = ... and [run] testset = ...")
+    name, ckpt = system.pop("name"), system.pop("checkpoint", None)
+    metrics = []
+    for m in raw.get("metric", []):
+        m = dict(m)
+        if "name" not in m:
+            raise TTSBenchError(f"{path}: every [[metric]] needs a name")
+        metrics.append(MetricSpec(m.pop("name"), m))
+    return RunSpec(
+        system=SystemSpec(name, system, Path(ckpt) if ckpt else None), testset=run["testset"],
+        metrics=tuple(metrics), seed=int(run.get("seed", 0)), limit=run.get("limit"),
+        batch_size=int(run.get("batch_size", 1)), device=run.get("device", "cpu"),
+        out=Path(run.get("out", "runs")), audio_root=_path(run.get("audio_root")),
+        cache_dir=_path(paths.get("cache_dir")), allow_download=bool(paths.get("allow_download", False)))
+
+
+def override(spec: RunSpec, **values: Any) -> RunSpec:
+    """Replace fields whose value is not None (so `--seed 0` and `--limit 0` are honoured)."""
+    return replace(spec, **{k: v for k, v in values.items() if v is not None})
+
+
+def _only(table: dict[str, Any], valid: set[str], path: Path, where: str) -> None:
+    unknown = set(table) - valid
+    if unknown:
+        raise TTSBenchError(f"{path}: unknown key(s) {sorted(unknown)} in {where}; valid: {sorted(valid)}")
+
+
+def _path(value: Any) -> Path | None:
+    return Path(value).expanduser() if value else None
