@@ -43,7 +43,7 @@ class Metric(abc.ABC):
 
     registry_name: ClassVar[str] = ""
     version: ClassVar[str] = "1"
-    higher_is_better: ClassVar[bool] = True
+    higher_is_better: ClassVar[bool | None] = True  # None: descriptive, no better direction
     needs: ClassVar[Need] = Need.AUDIO
     primary: ClassVar[str] = "value"
     comparable: ClassVar[bool] = False
