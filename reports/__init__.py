@@ -1,0 +1,1 @@
+"""Reports: comparison tables (Markdown, LaTeX, HTML, CSV), plots, paper reference numbers, the CI gate."""
