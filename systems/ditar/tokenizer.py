@@ -39,7 +39,7 @@ WEIGHTS_FILE = "weights.safetensors"
 
 TOKENIZERS: Registry[Any] = Registry(
     "speech tokenizer", entry_point_group="ttsbench.tokenizers",
-    builtin_packages=["ttsbench.systems.ditar.mel"])
+    builtin_packages=["ttsbench.systems.ditar.mel", "ttsbench.systems.ditar.vae.model"])
 
 
 class LatentDist(NamedTuple):
