@@ -311,6 +311,6 @@ def _save(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, opt: torch.optim.Op
                    "model_config": model_config_dict(model), "optimizer": opt.state_dict(),
                    "config": to_dict(cfg), **meta, "data_position": {"epoch": position.epoch, "index": position.index},
                    "rng": rngs, "world_size": rt.world_size, "git_sha": ckpt.git_sha(),
-                   "torch_version": torch.__version__}
+                   "torch_version": str(torch.__version__)}
         ckpt.save_checkpoint(ckpt.checkpoint_path(cfg.out, step), payload, keep_last=cfg.keep_checkpoints)
     D.barrier(rt)
