@@ -7,7 +7,7 @@ from typing import Any
 from ttsbench.registry import Registry
 
 SYSTEMS: Registry[Any] = Registry(
-    "system", entry_point_group="ttsbench.systems", builtin_packages=["ttsbench.systems"],
+    "system", entry_point_group="ttsbench.systems", builtin_packages=["ttsbench.systems", "ttsbench.testing"],
     list_command="ttsbench list systems")
 METRICS: Registry[Any] = Registry(
     "metric", entry_point_group="ttsbench.metrics", builtin_packages=["ttsbench.metrics"],

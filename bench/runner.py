@@ -20,7 +20,7 @@ from typing import Any
 
 from ttsbench import __version__
 from ttsbench.audio import check_output, write_audio
-from ttsbench.console import progress
+from ttsbench.console import progress as progress_bar
 from ttsbench.errors import TTSBenchError
 from ttsbench.spec import RunSpec
 from ttsbench.store import append_jsonl, latest, read_json, read_jsonl, write_json
@@ -114,7 +114,7 @@ def synthesize_all(spec: RunSpec, prompts: Sequence[Prompt], paths: RunPaths, *,
     system_cls = SYSTEMS.get(spec.system.name)
     system = system_cls.load(spec.system, load_context(spec))
     batch_size = min(spec.batch_size, system_cls.capabilities.max_batch)
-    bar = progress(len(pending), f"synthesize {spec.system.name}", progress)
+    bar = progress_bar(len(pending), f"synthesize {spec.system.name}", progress)
     for start in range(0, len(pending), batch_size):
         batch = pending[start:start + batch_size]
         append_jsonl(paths.synth, _synthesize_batch(system, batch, spec.seed, paths))

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from ttsbench.audio import read_audio
-from ttsbench.console import progress
+from ttsbench.console import progress as progress_bar
 from ttsbench.errors import TTSBenchError
 from ttsbench.spec import MetricSpec
 from ttsbench.store import append_jsonl, latest, read_jsonl
@@ -49,7 +49,7 @@ def score_all(metric_specs: Sequence[MetricSpec], prompts: Sequence[Prompt], wav
         metric.setup(ctx)
         info[spec.name] = describe_metric(metric, spec)  # setup may pin weight hashes
         fp = metric.fingerprint_id()
-        bar = progress(len(todo), f"score {spec.name}", progress)
+        bar = progress_bar(len(todo), f"score {spec.name}", progress)
         for start in range(0, len(todo), SCORE_BATCH):
             chunk = todo[start:start + SCORE_BATCH]
             append_jsonl(scores_path, _score_chunk(metric, spec.name, fp, chunk, wav_of, resynth_of or {}))
