@@ -89,6 +89,48 @@ def wrap(module: nn.Module, rt: Runtime) -> nn.Module:
     return DistributedDataParallel(module, device_ids=ids)
 
 
+def shard(module: nn.Module, rt: Runtime) -> nn.Module:
+    """FSDP (fully_shard, per-parameter sharding) for models too big to replicate, e.g. DiTAR 1B.
+
+    Every element of every nn.ModuleList (the transformer blocks) becomes its own FSDP unit, then
+    the root; the module is changed in place and returned. Parameters become DTensor shards, so
+    checkpoints go through `full_state()` / `load_full_state()`. One process: unchanged.
+    """
+    if not rt.distributed:
+        return module
+    from torch.distributed.fsdp import fully_shard
+
+    for child in list(module.modules()):
+        if isinstance(child, nn.ModuleList):
+            for block in child:
+                fully_shard(block)
+    fully_shard(module)
+    return module
+
+
+def full_state(model: nn.Module, opt: torch.optim.Optimizer) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Unsharded (model, optimizer) state dicts on CPU, keyed by parameter name (collective under FSDP).
+
+    The same layout whether the run used one process, DDP or FSDP, so a checkpoint resumes under any.
+    """
+    from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
+                                                         get_optimizer_state_dict)
+
+    opts = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    return get_model_state_dict(model, options=opts), get_optimizer_state_dict(model, opt, options=opts)
+
+
+def load_full_state(model: nn.Module, opt: torch.optim.Optimizer, model_state: dict[str, Any],
+                    opt_state: dict[str, Any]) -> None:
+    """Load what `full_state()` returned into a plain, DDP-ready or FSDP-sharded model."""
+    from torch.distributed.checkpoint.state_dict import (StateDictOptions, set_model_state_dict,
+                                                         set_optimizer_state_dict)
+
+    opts = StateDictOptions(full_state_dict=True)
+    set_model_state_dict(model, model_state, options=opts)
+    set_optimizer_state_dict(model, opt, opt_state, options=opts)
+
+
 def unwrap(module: nn.Module) -> nn.Module:
     """The bare module inside a DDP wrapper (what checkpoints store)."""
     return getattr(module, "module", module)

@@ -6,6 +6,9 @@ Pipeline: manifest -> cached latents (speech tokenizer) + phone ids (PhoneFronte
 batches (paper: 15K frames per GPU) -> `losses = model(batch)`, `losses.total.backward()` -> AdamW
 (lr 1e-4, betas (0.9, 0.99), constant LR after an optional linear warm-up) -> checkpoints.
 
+Parallelism: `parallel = "ddp"` replicates the model per GPU; `"fsdp"` shards weights, gradients
+and optimizer state (torch FSDP2, one unit per transformer block), for the 1B size.
+
 Precision: fp32 weights and optimizer state; the forward pass runs under bf16 autocast on CUDA and
 in fp32 on CPU. Each rank draws different diffusion noise (seed + rank); the model is initialised
 from `seed` alone and DDP broadcasts rank 0's weights anyway.
@@ -15,9 +18,10 @@ Checkpoint layout (`<out>/checkpoints/step_XXXXXXX.pt`, one dict, `torch.load(we
     format          "ttsbench.ditar.train/1"
     kind            "ditar"
     step            optimizer steps done (the next step to run)
-    model           state_dict of the bare model (no DDP "module." prefix), fp32
+    model           full (unsharded) state_dict of the bare model, no "module." prefix, fp32, CPU
     model_config    the model's config as a dict (DiTARConfig fields)
-    optimizer       AdamW state_dict
+    optimizer       AdamW state, keyed by parameter name (torch.distributed.checkpoint's full
+                    optimizer state dict), so one checkpoint resumes alone, under DDP or under FSDP
     config          the TrainConfig as a dict (paths as strings)
     tokenizer       the speech tokenizer's describe() (name, rates, latent_dim, config) + "source"
     frontend        the phone front end's describe()
@@ -90,9 +94,14 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     amp: bool = True  # bf16 autocast on CUDA; CPU always runs fp32
+    parallel: str = "ddp"  # under torchrun: "ddp" (replicas) or "fsdp" (sharded weights, for 1B)
     log_every: int = 100
     ckpt_every: int = 5_000
     keep_checkpoints: int = 3  # newest checkpoints kept on disk (0 = all)
+
+    def __post_init__(self) -> None:
+        if self.parallel not in ("ddp", "fsdp"):
+            raise InputError(f"parallel = {self.parallel!r}; use 'ddp' or 'fsdp'")
 
 
 ModelFactory = Callable[[TrainConfig, int], nn.Module]
@@ -211,6 +220,8 @@ def train(cfg: TrainConfig, *, model_factory: ModelFactory | None = None,
         data, tok_info = prepare_data(cfg, rt, frontend)
         ckpt.seed_everything(cfg.seed)  # identical initial weights on every rank
         model = (model_factory or build_model)(cfg, int(tok_info["latent_dim"])).to(rt.device)
+        if cfg.parallel == "fsdp":
+            D.shard(model, rt)  # before the optimizer: FSDP swaps parameters for shards
         opt = torch.optim.AdamW(param_groups(model, cfg.optim.weight_decay), lr=cfg.optim.lr,
                                 betas=cfg.optim.betas)
         ckpt.seed_everything(cfg.seed * 1_000_003 + rt.rank)  # per-rank noise from here on
@@ -219,7 +230,8 @@ def train(cfg: TrainConfig, *, model_factory: ModelFactory | None = None,
             cfg.out.mkdir(parents=True, exist_ok=True)
             (cfg.out / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
         meta = {"tokenizer": tok_info, "frontend": frontend.describe()}
-        _loop(cfg, rt, model, D.wrap(model, rt), opt, data, step, position, meta)
+        runner = model if cfg.parallel == "fsdp" else D.wrap(model, rt)
+        _loop(cfg, rt, model, runner, opt, data, step, position, meta)
         return cfg.out
     finally:
         D.teardown(rt)
@@ -243,7 +255,8 @@ def _loop(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, ddp: nn.Module, opt
             raise FloatingPointError(f"rank {rt.rank}: non-finite loss {float(loss)} at step {step}")
         loss.backward()
         clip = cfg.optim.grad_clip if cfg.optim.grad_clip > 0 else math.inf
-        grad_norm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip))
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        grad_norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)  # DTensor under FSDP
         opt.step()
         opt.zero_grad(set_to_none=True)
         step += 1
@@ -292,8 +305,7 @@ def _resume(cfg: TrainConfig, rt: D.Runtime, model: nn.Module,
     state = ckpt.load_checkpoint(latest, rt.device)
     if state.get("format") != CHECKPOINT_FORMAT:
         raise InputError(f"{latest}: not a DiTAR training checkpoint (format {state.get('format')!r})")
-    model.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
+    D.load_full_state(model, opt, state["model"], state["optimizer"])
     step, pos = int(state["step"]), DataPosition(**state["data_position"])
     if len(state["rng"]) == rt.world_size:
         ckpt.set_rng_state(state["rng"][rt.rank])
@@ -306,9 +318,10 @@ def _resume(cfg: TrainConfig, rt: D.Runtime, model: nn.Module,
 def _save(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, opt: torch.optim.Optimizer, step: int,
           position: DataPosition, meta: dict[str, Any]) -> None:
     rngs = D.gather_objects(ckpt.rng_state(), rt)
+    model_state, opt_state = D.full_state(model, opt)  # collective under FSDP: every rank calls it
     if rt.is_main:
-        payload = {"format": CHECKPOINT_FORMAT, "kind": "ditar", "step": step, "model": model.state_dict(),
-                   "model_config": model_config_dict(model), "optimizer": opt.state_dict(),
+        payload = {"format": CHECKPOINT_FORMAT, "kind": "ditar", "step": step, "model": model_state,
+                   "model_config": model_config_dict(model), "optimizer": opt_state,
                    "config": to_dict(cfg), **meta, "data_position": {"epoch": position.epoch, "index": position.index},
                    "rng": rngs, "world_size": rt.world_size, "git_sha": ckpt.git_sha(),
                    "torch_version": str(torch.__version__)}

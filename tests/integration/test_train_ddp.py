@@ -1,4 +1,4 @@
-"""Two CPU processes under torchrun (gloo): DDP training runs, checkpoints once, and resumes."""
+"""Two CPU processes under torchrun (gloo): DDP and FSDP training run, checkpoint and resume."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from ttsbench.systems.ditar.checkpoint import latest_checkpoint, load_checkpoint
@@ -30,10 +31,13 @@ SCRIPT = textwrap.dedent('''
         def __init__(self, dim):
             super().__init__()
             self.emb, self.proj = nn.Embedding(128, 8), nn.Linear(8 + dim, dim)
+            self.blocks = nn.ModuleList(nn.Linear(dim, dim) for _ in range(2))  # FSDP units
         def forward(self, batch):
             T = batch.latents.shape[1]
             text = self.emb(batch.phones).mean(1, keepdim=True).expand(-1, T, -1)
             pred = self.proj(torch.cat([text, batch.latents + torch.randn_like(batch.latents)], -1))
+            for block in self.blocks:
+                pred = pred + block(pred)
             mask = torch.arange(T)[None] < batch.latent_lens[:, None]
             return Losses(((pred - batch.latents) ** 2).mean(-1)[mask].mean())
 
@@ -60,7 +64,8 @@ def torchrun(tmp_path: Path, *overrides: str) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-def test_two_process_ddp_trains_and_resumes(tmp_path):
+@pytest.mark.parametrize("parallel", ["ddp", "fsdp"])
+def test_two_processes_train_and_resume(tmp_path, parallel):
     import soundfile as sf
 
     rows = []
@@ -83,11 +88,12 @@ def test_two_process_ddp_trains_and_resumes(tmp_path):
         max_frames = 60
         num_workers = 0
     '''))
-    torchrun(tmp_path)
-    torchrun(tmp_path, "steps=4")  # resumes at step 3 with the same world size
+    torchrun(tmp_path, f"parallel={parallel}")
+    torchrun(tmp_path, f"parallel={parallel}", "steps=4")  # resumes at step 3 with the same world size
     log = [json.loads(line) for line in (tmp_path / "out" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4]
     assert all(np.isfinite(r["total"]) for r in log)
     state = load_checkpoint(latest_checkpoint(tmp_path / "out"))
     assert state["world_size"] == 2 and len(state["rng"]) == 2 and state["step"] == 4
     assert not torch.equal(state["rng"][0]["torch"], state["rng"][1]["torch"])  # ranks draw different noise
+    assert state["model"]["blocks.0.weight"].shape == (64, 64)  # saved unsharded, even under FSDP
