@@ -1,0 +1,180 @@
+"""Batched DiTAR generation: prompt prefill, KV-cached AR steps, per-item stop and noise.
+
+Layout. Row b's prefix is [phones_b ; prompt patch embeddings_b] (prompt frames padded to a
+multiple of P on `cfg.pad_side`), left-padded to the longest prefix so that every row's next
+position is the same column; RoPE positions count from each row's first real token and padded
+keys are masked, so a row's result does not depend on the other rows (up to float rounding).
+
+Step k (k patches generated so far):
+1. stop check on h (`stop_label = "after_last"`: p_stop > threshold ends the row before decoding);
+2. LocDiT samples patch k from h with the last `history_patches` patches as context (the prompt's
+   last patches first, then the generated ones, clean), NFE guided evaluations, one noise draw;
+3. (`"on_last"`: the stop check after decoding, the patch is kept);
+4. the patch goes through the aggregation encoder and one LM decode step gives the next h.
+
+Finished rows keep riding along (their outputs are ignored) until every row is done or
+`max_patches` is reached; noise comes from each row's own generator, one (P, C) draw per step,
+so the same seed gives the same audio whatever the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor
+
+from ttsbench.errors import InputError
+from ttsbench.systems.ditar.sampling import SamplerConfig
+
+if TYPE_CHECKING:
+    from ttsbench.systems.ditar.model import DiTAR
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """When generation stops. min_patches == max_patches forces a fixed length (timing runs)."""
+
+    max_patches: int = 300  # 30 s at 40 Hz, P = 4
+    min_patches: int = 0  # no stop before this many patches (GROW: 10 patches = 1 s)
+    stop_threshold: float = 0.5  # p_stop above this ends a row; > 1 disables the stop head
+    noise_block: int = 16  # steps of noise drawn per row at once (fewer generator calls)
+
+    def __post_init__(self) -> None:
+        if self.max_patches < 1 or not 0 <= self.min_patches <= self.max_patches:
+            raise InputError(f"need 0 <= min_patches ({self.min_patches}) <= max_patches ({self.max_patches}), "
+                             f"max_patches >= 1")
+
+
+@dataclass
+class PatchStep:
+    """One AR step: the sampled patches of every row and which rows they belong to."""
+
+    step: int
+    patches: Tensor  # (B, P, C) fp32
+    emitted: Tensor  # (B,) bool: row b's output gets this patch
+
+
+class NoiseBank:
+    """Per-row standard-normal draws of shape (P, C), one per step, from each row's generator."""
+
+    def __init__(self, generators: Sequence[torch.Generator], shape: tuple[int, int], device: torch.device,
+                 block: int) -> None:
+        self.generators, self.shape, self.device, self.block = list(generators), shape, device, block
+        self.buffer: Tensor | None = None
+        self.used = block
+
+    def next(self) -> Tensor:
+        if self.used == self.block:
+            draws = [torch.randn((self.block, *self.shape), generator=g, device=g.device) for g in self.generators]
+            self.buffer = torch.stack(draws, dim=1).to(self.device)  # (block, B, P, C)
+            self.used = 0
+        self.used += 1
+        return self.buffer[self.used - 1]
+
+
+@dataclass
+class Prefix:
+    """The left-padded LM prefix and the first LocDiT history."""
+
+    embeds: Tensor  # (B, S0, D)
+    positions: Tensor  # (B, S0) RoPE positions, 0 at each row's first real token
+    key_valid: Tensor | None  # (B, S0) False on left padding; None when no row is padded
+    history: Tensor  # (B, H, C) the prompt's last history_patches patches (zeros if fewer)
+
+
+def build_prefix(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor]) -> Prefix:
+    """Phones and prompt latents of every row -> the LM prefix (see the module docstring)."""
+    from ttsbench.systems.ditar.model import history_windows, patchify
+
+    cfg = model.cfg
+    weight = model.phone_embed.weight
+    device, dtype = weight.device, weight.dtype
+    if len(phones) != len(prompts) or not phones:
+        raise InputError(f"generate: {len(phones)} phone sequences for {len(prompts)} prompts")
+    for i, (ph, pr) in enumerate(zip(phones, prompts)):
+        if len(ph) == 0:
+            raise InputError(f"generate: row {i} has no phones (empty text)")
+        if pr.dim() != 2 or pr.shape[1] != cfg.latent_dim:
+            raise InputError(f"generate: row {i} prompt latents are {tuple(pr.shape)}, expected (T, {cfg.latent_dim})")
+    if max(max(p) for p in phones) >= cfg.phone_vocab:
+        raise InputError(f"generate: a phone id exceeds the model's table of {cfg.phone_vocab}")
+    B = len(phones)
+    phone_lens = torch.tensor([len(p) for p in phones], device=device)
+    phone_ids = torch.zeros(B, int(phone_lens.max()), dtype=torch.long, device=device)
+    for i, p in enumerate(phones):
+        phone_ids[i, :len(p)] = torch.as_tensor(list(p), dtype=torch.long)
+    lat_lens = torch.tensor([int(p.shape[0]) for p in prompts], device=device)
+    latents = torch.zeros(B, max(int(lat_lens.max()), 1), cfg.latent_dim, device=device, dtype=dtype)
+    for i, p in enumerate(prompts):
+        latents[i, :p.shape[0]] = p.to(device, dtype)
+    patches, _, n = patchify(latents, lat_lens, cfg.patch_size, cfg.pad_side)  # (B, Np, P, C)
+    has_patch = torch.arange(patches.shape[1], device=device)[None] < n[:, None]
+    emb = torch.zeros(B, patches.shape[1], cfg.lm_dim, device=device, dtype=dtype)
+    if bool(has_patch.any()):
+        emb[has_patch] = model.encode_patches(patches[has_patch]).to(dtype)
+    right = model._lm_input(phone_ids, phone_lens, emb, n)  # (B, S0, D) right-padded
+    S0 = right.shape[1]
+    pad = S0 - (phone_lens + n)  # (B,) left padding per row
+    s = torch.arange(S0, device=device)[None]
+    src = s - pad[:, None]
+    embeds = right.gather(1, src.clamp(min=0)[..., None].expand_as(right)) * (src >= 0)[..., None]
+    key_valid = (src >= 0) if bool((pad > 0).any()) else None
+    with_next = torch.cat([patches, patches.new_zeros(B, 1, *patches.shape[2:])], dim=1)
+    windows = history_windows(with_next, cfg.history_patches)  # (B, Np + 1, H, C)
+    history = windows[torch.arange(B, device=device), n]  # the window in front of patch n_b
+    return Prefix(embeds, src.clamp(min=0), key_valid, history)
+
+
+def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
+                 generators: Sequence[torch.Generator], sampler: SamplerConfig | None = None,
+                 gen: GenerationConfig | None = None) -> Iterator[PatchStep]:
+    """Yield every AR step's patches as soon as LocDiT has sampled them (see the module docstring)."""
+    cfg, sampler, gen = model.cfg, sampler or SamplerConfig(), gen or GenerationConfig()
+    if len(generators) != len(phones):
+        raise InputError(f"generate: {len(generators)} generators for {len(phones)} rows (one per row)")
+    prefix = build_prefix(model, phones, prompts)
+    B, S0, _ = prefix.embeds.shape
+    device, dtype = prefix.embeds.device, prefix.embeds.dtype
+    cache = model.new_cache(B, S0 + gen.max_patches, device)
+    h = model.lm_prefill(prefix.embeds, prefix.positions, prefix.key_valid, cache)[:, -1]  # (B, D)
+    position, key_valid, history = prefix.positions[:, -1:], prefix.key_valid, prefix.history
+    noise = NoiseBank(generators, (cfg.patch_size, cfg.latent_dim), device, gen.noise_block)
+    active = torch.ones(B, dtype=torch.bool, device=device)
+    count = torch.zeros(B, dtype=torch.long, device=device)
+    after_last = cfg.stop_label == "after_last"
+    for step in range(gen.max_patches):
+        may_stop = (model.stop_prob(h) > gen.stop_threshold)
+        if after_last:
+            active &= ~(may_stop & (count >= gen.min_patches))
+            if not bool(active.any()):
+                return
+        x = model.sample_patch(h, history, noise.next(), sampler)  # (B, P, C)
+        emitted = active.clone()
+        count += emitted.long()
+        yield PatchStep(step, x, emitted)
+        if not after_last:
+            active &= ~(may_stop & (count >= gen.min_patches))
+        if step + 1 == gen.max_patches or not bool(active.any()):
+            return
+        if cfg.history_patches:
+            history = torch.cat([history, x.to(history.dtype)], dim=1)[:, -cfg.history_frames:]
+        position = position + 1
+        if key_valid is not None:
+            key_valid = torch.cat([key_valid, key_valid.new_ones(B, 1)], dim=1)
+        emb = model.encode_patches(x.to(dtype))[:, None]  # (B, 1, D)
+        h = model.lm_step(emb, cache, position, key_valid)[:, 0]
+
+
+def generate(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
+             generators: Sequence[torch.Generator], sampler: SamplerConfig | None = None,
+             gen: GenerationConfig | None = None) -> list[Tensor]:
+    """Run `iter_patches` to the end; per row its generated latents (n_b * P, C), fp32."""
+    chunks: list[list[Tensor]] = [[] for _ in phones]
+    for step in iter_patches(model, phones, prompts, generators, sampler, gen):
+        for b in torch.nonzero(step.emitted).flatten().tolist():
+            chunks[b].append(step.patches[b])
+    C = model.cfg.latent_dim
+    return [torch.cat(c, dim=0) if c else torch.zeros(0, C) for c in chunks]
