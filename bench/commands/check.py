@@ -1,0 +1,65 @@
+"""`ttsbench check`: the CI regression gate of one run against a baseline file (exit 1 on regression)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ttsbench.errors import InputError
+
+DESCRIPTION = """\
+Compare one run's summary.json with a baseline file (JSON, or TOML when it ends in .toml) and print
+one line per gated metric. Exit 0 when nothing regressed, 1 on any regression, 2 on bad input.
+
+A check fails when its value moved in the bad direction (lower-is-better up, higher-is-better down,
+descriptive either way) by more than max(abs, rel x |baseline|); when the run scored more than
+max_dropped fewer utterances than the baseline; or when the recipe fingerprint changed.
+
+--write-baseline writes the file from this run instead: one check per metric on its primary key,
+rel = 0.05, abs = half the stored 95 % CI width of that key (0 without a CI), max_dropped = 0.
+Edit the file to tune a tolerance."""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("check", help="CI gate: compare a run with a baseline (exit 1 on regression)",
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", type=Path, help="a run directory (or a parent holding exactly one run)")
+    p.add_argument("--baseline", type=Path, required=True, help="baseline file (.json or .toml)")
+    p.add_argument("--write-baseline", action="store_true", help="write the baseline from this run and exit 0")
+    p.add_argument("--rel", type=float, default=None, help="with --write-baseline: relative tolerance (default 0.05)")
+    p.add_argument("--abs", type=float, default=None, dest="abs_",
+                   help="with --write-baseline: absolute tolerance in each metric's unit (default: CI half-width)")
+    p.set_defaults(func=cmd_check)
+    return p
+
+
+def _one_run(path: Path) -> Path:
+    from ttsbench.store import find_runs
+
+    runs = find_runs([path])
+    if len(runs) != 1:
+        raise InputError(f"check takes one run; found {len(runs)} under {path}")
+    return runs[0]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ttsbench.reports.check import DEFAULT_REL, baseline_from_summary, compare, read_baseline, write_baseline
+    from ttsbench.store import load_run
+
+    record = load_run(_one_run(args.run))
+    if not record.summary:
+        raise InputError(f"no summary.json in {record.path}: the run has not been scored")
+    if args.write_baseline:
+        doc = baseline_from_summary(record.summary, rel=DEFAULT_REL if args.rel is None else args.rel,
+                                    abs_=args.abs_)
+        write_baseline(args.baseline, doc)
+        print(f"wrote baseline {args.baseline} ({len(doc['checks'])} checks from run {record.path})")
+        return 0
+    if args.rel is not None or args.abs_ is not None:
+        raise InputError("--rel/--abs only apply with --write-baseline; edit the baseline file to change tolerances")
+    outcomes = compare(record.summary, read_baseline(args.baseline))
+    for outcome in outcomes:
+        print(outcome.line)
+    failed = sum(not o.ok for o in outcomes)
+    print(f"check: {failed} regression(s) in {len(outcomes)} check(s) against {args.baseline}")
+    return 1 if failed else 0

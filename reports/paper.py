@@ -1,0 +1,92 @@
+"""Published reference rows, quoted (never measured), with their provenance.
+
+DiTAR (Jia et al., 2025, arXiv:2502.03930), Table 1: objective results on two subsets of
+LibriSpeech test-clean. Transcribed from `shared/seeds/DiTAR-paper.txt` (a text extraction of the
+paper). Units as printed: WER in %, SIM as a cosine in [-1, 1] (WavLM-large), UTMOS on its 1-5
+scale, TFLOPs = 10^12 FLOPs (FLOPs = 2 MACs) for one utterance under Appendix A.4's setup, marked
+"~" (approximate) in the paper. Human and vocoder rows are bounds: shown, never ranked.
+
+Marks: the caption defines ◆ (scores reported in NaturalSpeech 3), ♣ (results obtained from the
+authors of F5-TTS) and ♠ (results obtained via released checkpoints). The text extraction prints
+◆ (♦ once, the same glyph), and "*" on the E2TTS and F5TTS rows; which caption symbol that "*"
+stands for, and whether MaskGCT carries ♠ (no mark survived extraction), is unverified, so the
+marks are kept as extracted and explained as such.
+"""
+
+from __future__ import annotations
+
+from ttsbench.errors import UnknownNameError
+from ttsbench.reports.records import QUOTED, Cell, Row
+
+CITATION = "DiTAR (Jia et al., 2025, arXiv:2502.03930v1) Table 1"
+MARKS = {
+    "◆": "scores reported in NaturalSpeech 3 (DiTAR Table 1 caption)",
+    "*": "'*' as printed in the text extraction of DiTAR Table 1; the caption defines ♣ (results obtained "
+         "from the authors of F5-TTS) and ♠ (via released checkpoints); which one is meant is unverified",
+}
+FLOPS_SCOPE = ("DiTAR Appendix A.4 analytic count: a 3 s prompt synthesizing 10 s of audio, 7 Hz text "
+               "(21 + 70 tokens), transformers and convolutions only, KV cache for causal models, "
+               "x NFE for diffusion, x2 for CFG; FLOPs = 2 MACs; approximate ('~') in the paper")
+SUBSETS = {
+    "A": {"testset": "LibriSpeech test-clean A (DiTAR Table 1)", "n": 40,
+          "about": "NaturalSpeech 3's subset: 40 three-second prompts, 40 targets",
+          "asr": "facebook/hubert-large-ls960-ft"},
+    "B": {"testset": "LibriSpeech test-clean B (DiTAR Table 1)", "n": 1127,
+          "about": "F5-TTS's LibriSpeech-PC subset: 40 prompts, 1127 targets",
+          "asr": "Systran/faster-whisper-large-v3"},
+}
+# (subset, type, system, params, training data, marks, WER %, SIM, UTMOS, TFLOPs, reference row)
+_TABLE1 = [
+    ("A", "-", "Human", "-", "-", "", 0.34, 0.68, 4.14, None, True),
+    ("A", "-", "Vocoder", "-", "-", "", 0.34, 0.63, 4.03, None, True),
+    ("A", "Disc. AR + Disc. NAR", "VALL-E", "0.4B", "Librilight", "◆", 6.11, 0.47, 3.68, 2.99, False),
+    ("A", "Disc. AR + Cont. NAR", "MegaTTS 2", "0.5B", "Librilight", "◆", 2.32, 0.53, 4.02, 0.06, False),
+    ("A", "Disc. NARs", "NaturalSpeech 3", "0.5B", "Librilight", "◆", 1.81, 0.67, 4.30, 8.92, False),
+    ("A", "Cont. NAR", "NaturalSpeech 2", "0.4B", "Librilight", "◆", 1.94, 0.55, 3.88, 12.89, False),
+    ("A", "Cont. NAR", "Voicebox (NFE=32)", "0.4B", "Librilight", "◆", 2.14, 0.48, 3.73, 60.89, False),
+    ("A", "Cont. AR", "DiTAR (NFE=10)", "0.6B", "Librilight", "", 1.78, 0.64, 4.15, 2.75, False),
+    ("B", "-", "Human", "-", "-", "", 2.23, 0.69, 4.10, None, True),
+    ("B", "-", "Vocoder resynthesized", "-", "-", "", 2.38, 0.66, 3.97, None, True),
+    ("B", "Disc. NARs", "MaskGCT (NFE=50)", "1.1B", "Emilia", "", 2.72, 0.69, 3.90, 116.66, False),
+    ("B", "Cont. NAR", "E2TTS (NFE=32)", "0.3B", "Emilia", "*", 2.95, 0.69, 3.56, 56.46, False),
+    ("B", "Cont. NAR", "F5TTS (NFE=32)", "0.3B", "Emilia", "*", 2.42, 0.66, 3.88, 37.36, False),
+    ("B", "Cont. AR", "DiTAR (NFE=10)", "0.6B", "Emilia", "", 2.39, 0.67, 4.22, 2.75, False),
+]
+PAPERS = {"ditar-table1-a": ("A",), "ditar-table1-b": ("B",), "ditar-table1": ("A", "B")}
+
+
+def _cells(subset: str, wer: float, sim: float, utmos: float) -> dict[str, Cell]:
+    s = SUBSETS[subset]
+    where = f"quoted from {CITATION}, subset {subset}"
+    return {
+        "WER": Cell(wer, "WER (%)", False, f"{where}; ASR {s['asr']}",
+                    note=f"WER (%): {where} ({s['about']}), ASR {s['asr']}; not measured by ttsbench"),
+        "SIM": Cell(sim, "SIM", True, f"{where}; WavLM-large",
+                    note=f"SIM: {where}, WavLM-large speaker-embedding cosine to the prompt; not measured"),
+        "UTMOS": Cell(utmos, "UTMOS", True, f"{where}; UTMOS",
+                      note=f"UTMOS: {where}, UTMOS (Saeki et al., 2022); not measured"),
+    }
+
+
+def paper_rows(name: str) -> list[Row]:
+    """The quoted rows of a published table, e.g. "ditar-table1-b" (see `PAPERS` for the names)."""
+    if name not in PAPERS:
+        raise UnknownNameError(f"unknown paper table {name!r}; known: {', '.join(sorted(PAPERS))}")
+    rows = []
+    for subset, kind, system, params, data, marks, wer, sim, utmos, tflops, ref in _TABLE1:
+        if subset not in PAPERS[name]:
+            continue
+        s = SUBSETS[subset]
+        cost = None if tflops is None else Cell(
+            tflops, "TFLOPs", False, f"quoted: {FLOPS_SCOPE}", approx=True,
+            note=f"TFLOPs: quoted from {CITATION}; scope: {FLOPS_SCOPE}")
+        rows.append(Row(system=system, testset=s["testset"], source=QUOTED,
+                        metrics=_cells(subset, wer, sim, utmos), tflops=cost, n_expected=s["n"],
+                        reference=ref, marks=marks,
+                        provenance=f"{CITATION}, {s['testset']}; type {kind}; params {params}; data {data}"))
+    return rows
+
+
+def mark_notes(marks: set[str]) -> list[str]:
+    """Footnote lines explaining the paper marks that appear in a table."""
+    return [f"{m} {MARKS[m]}" for m in sorted(marks) if m in MARKS]

@@ -1,0 +1,157 @@
+"""Report rows: one system on one prompt set, read from a stored run or quoted from a paper.
+
+A row holds, per column, a `Cell`: the number, its 95 % CI when the summary has one, how many
+utterances it rests on, and its *group*: the thing that must agree for two numbers to be compared
+(a metric's recipe fingerprint id, the scope of a FLOPs count, the device an RTF was timed on, or
+the paper a number is quoted from). Tables put two groups in one column only with a footnote.
+Reading never re-scores anything: every number comes from summary.json and run.json.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ttsbench.errors import InputError
+
+MEASURED = "measured"
+QUOTED = "quoted"
+TFLOPS = "tflops"  # column keys of the cost columns (metric columns are keyed by metric name)
+RTF = "rtf"
+# Rows of these systems are shown but never ranked: ground truth and vocoder resynthesis are bounds,
+# not competitors (the papers leave their Human/Vocoder rows out of bold/underline too).
+REFERENCE_SYSTEMS = frozenset({"ground-truth", "groundtruth", "gt", "human", "reference", "vocoder",
+                               "vocoder-resynth", "resynth"})
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One number of a report and what it means.
+
+    Attributes:
+        value: the number in the unit its label states; None when it is missing.
+        label: the column title with its unit, e.g. "WER (%)".
+        higher_is_better: direction; None for descriptive numbers (never ranked).
+        group: what must agree for numbers to be comparable (fingerprint id, scope, device, source).
+        note: one line that explains the group in a footnote.
+        comparable: False for offline stand-in recipes (not comparable with published numbers).
+        ci_low: lower end of the 95 % bootstrap CI, if stored.
+        ci_high: upper end of the 95 % bootstrap CI, if stored.
+        n_scored: utterances the number averages over.
+        n_failed: utterances whose scoring failed.
+        approx: the source marks the number as approximate ("~" in the paper's TFLOPs column).
+    """
+
+    value: float | None
+    label: str
+    higher_is_better: bool | None
+    group: str
+    note: str = ""
+    comparable: bool = True
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n_scored: int | None = None
+    n_failed: int | None = None
+    approx: bool = False
+
+
+@dataclass(frozen=True)
+class Row:
+    """One table row: a system on a prompt set, measured by a run or quoted from a paper.
+
+    `metrics` is keyed by metric name for measured rows; quoted rows key it by quantity
+    ("WER", "SIM", "UTMOS") so that tables can place them under the matching measured column.
+    """
+
+    system: str
+    testset: str
+    source: str = MEASURED
+    metrics: Mapping[str, Cell] = field(default_factory=dict)
+    tflops: Cell | None = None
+    rtf: Cell | None = None
+    n_expected: int | None = None
+    n_synth_failed: int | None = None
+    reference: bool = False
+    marks: str = ""
+    provenance: str = ""
+    run_id: str = ""
+    path: str = ""
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
+
+
+def metric_cell(name: str, m: Mapping[str, Any], key: str | None = None) -> Cell:
+    """The cell of one summary.json metric entry (its primary key unless `key` is given)."""
+    key = key or m.get("primary") or "value"
+    values = m.get("values") or {}
+    if key not in values and values and key != m.get("primary"):
+        raise InputError(f"metric {name!r} has no key {key!r}; it has {', '.join(sorted(values))}")
+    fp = str(m.get("fingerprint_id") or "unknown")
+    label = m.get("label") or name
+    return Cell(value=_float(values.get(key)), label=label, higher_is_better=m.get("higher_is_better"),
+                group=fp, note=f"{label}: ttsbench recipe {name} (key {key}), fingerprint {fp}",
+                comparable=bool(m.get("comparable", False)),
+                ci_low=_float(values.get(f"{key}_ci_low")), ci_high=_float(values.get(f"{key}_ci_high")),
+                n_scored=m.get("n_scored"), n_failed=m.get("n_failed"))
+
+
+def cost_cell(cost: Mapping[str, Any] | None) -> Cell | None:
+    """run.json `cost` (FLOPs per the stated scope) as a TFLOPs cell."""
+    if not cost or _float(cost.get("flops")) is None:
+        return None
+    scope = str(cost.get("scope") or "unstated scope")
+    unit = cost.get("unit") or "FLOPs (=2 MACs)"
+    return Cell(value=_float(cost["flops"]) / 1e12, label="TFLOPs", higher_is_better=False, group=scope,
+                note=f"TFLOPs = 10^12 {unit}; scope: {scope}")
+
+
+def rtf_cell(run: Mapping[str, Any], summary: Mapping[str, Any]) -> Cell | None:
+    """The run's real-time factor (wall seconds / audio seconds), grouped by device and batch size."""
+    rtf = _float((summary.get("synth") or {}).get("rtf"))
+    if rtf is None:
+        return None
+    device = run.get("device") or "unknown device"
+    batch = (run.get("spec") or {}).get("batch_size", "?")
+    group = f"{device}, batch {batch}"
+    return Cell(value=rtf, label="RTF", higher_is_better=False, group=group,
+                note=f"RTF = synthesis wall seconds / generated audio seconds, on {group}")
+
+
+def row_from_run(record: Any, keys: Mapping[str, str] | None = None,
+                 references: Iterable[str] = ()) -> Row:
+    """A row from a `ttsbench.store.RunRecord` (its summary.json and run.json only)."""
+    run, summary = record.run, record.summary or {}
+    system = summary.get("system") or (run.get("spec") or {}).get("system", {}).get("name") or "?"
+    testset = summary.get("testset") or (run.get("testset") or {}).get("name") or "?"
+    keys = keys or {}
+    metrics = {name: metric_cell(name, m, keys.get(name)) for name, m in (summary.get("metrics") or {}).items()}
+    for name, m in (run.get("metrics") or {}).items():  # scored nothing yet: still a (blank) column
+        if name not in metrics:
+            metrics[name] = metric_cell(name, {**m, "values": {}})
+    synth = summary.get("synth") or {}
+    n_expected = summary.get("n_expected", (run.get("testset") or {}).get("n"))
+    reference = bool((run.get("system") or {}).get("reference")) or system in REFERENCE_SYSTEMS \
+        or system in set(references)
+    return Row(system=str(system), testset=str(testset), metrics=metrics,
+               tflops=cost_cell(run.get("cost") or summary.get("cost")), rtf=rtf_cell(run, summary),
+               n_expected=n_expected, n_synth_failed=synth.get("failed"), reference=reference,
+               run_id=str(summary.get("run_id") or run.get("run_id") or ""), path=str(record.path))
+
+
+def load_rows(paths: Iterable[str | Path], keys: Mapping[str, str] | None = None,
+              references: Iterable[str] = ()) -> list[Row]:
+    """Rows of every run at or below each path (run directories or any of their parents)."""
+    from ttsbench.store import find_runs, load_run
+
+    return [row_from_run(load_run(p), keys, references) for p in find_runs(paths)]
