@@ -1,0 +1,51 @@
+"""`ttsbench flops`: analytic FLOPs per utterance (DiTAR paper, Appendix A.4) beside Table 1.
+
+    ttsbench flops                                  all nine Table 1 systems, the paper's setup
+    ttsbench flops --system ditar-0.6b --nfe 10     one system, 10 LocDiT calls per patch
+    ttsbench flops --target-seconds 20 --format json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("flops", help="analytic FLOPs per utterance (DiTAR A.4) beside the paper's Table 1",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--system", action="append", metavar="NAME",
+                   help="an architecture name (`ttsbench list archs`); repeatable; default: Table 1's nine")
+    p.add_argument("--prompt-seconds", type=float, default=3.0, help="speech prompt length (default 3)")
+    p.add_argument("--target-seconds", type=float, default=10.0, help="generated speech (default 10)")
+    p.add_argument("--text-rate", type=float, default=7.0, help="text tokens per second (default 7)")
+    p.add_argument("--nfe", type=int, help="network calls per diffusion solve (default: each system's own)")
+    p.add_argument("--no-cfg", action="store_true", help="count without classifier-free guidance")
+    p.add_argument("--patch-size", type=int, help="DiTAR patch size P (default: the spec's, 4)")
+    p.add_argument("--history", type=int, help="DiTAR historical patches (default: the spec's, 1)")
+    p.add_argument("--exact-ffn", action="store_true",
+                   help="count the third matrix of gated (SwiGLU) FFNs; A.4 counts two")
+    p.add_argument("--breakdown", action="store_true", help="one line per counted network")
+    p.add_argument("--format", choices=["table", "md", "json"], default="table")
+    p.set_defaults(func=cmd_flops)
+    return p
+
+
+def setup_from_args(args: argparse.Namespace):
+    from ttsbench.metrics.cost import CostSetup
+
+    return CostSetup(prompt_seconds=args.prompt_seconds, target_seconds=args.target_seconds,
+                     text_rate=args.text_rate, nfe=args.nfe, cfg=False if args.no_cfg else None,
+                     patch_size=args.patch_size, history=args.history, exact_ffn=args.exact_ffn)
+
+
+def cmd_flops(args: argparse.Namespace) -> int:
+    from ttsbench.metrics.cost.table import flops_rows, render_text
+
+    setup = setup_from_args(args)
+    rows = flops_rows(args.system, setup)
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    else:
+        print(render_text(rows, setup, markdown=args.format == "md", show_blocks=args.breakdown))
+    return 0

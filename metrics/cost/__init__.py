@@ -1,0 +1,46 @@
+"""The cost layer: analytic FLOPs (DiTAR paper, Appendix A.4), counted FLOPs, and speed.
+
+Units and scope, always: FLOPs = 2 x MACs; one utterance (default: 3 s prompt, 10 s target,
+7 text tokens/s); NFE = network calls per diffusion solve; CFG doubles the guided network's passes;
+vocoders excluded. Every count is a `FlopCount(macs, method, scope)`.
+
+Public API:
+
+- ``analytic_flops(spec, setup=None) -> FlopCount`` and ``breakdown(spec, setup)``: the A.4
+  formulas (``formulas.py``, appendix typos fixed there) over an ``ArchSpec`` (``spec.py``).
+- ``CostSetup``: prompt/target seconds, text rate, NFE, CFG, patch size, history (all settable).
+- ``ARCHS`` (``ttsbench.plugins``): the nine Table 1 systems (``archs.py``) plus ``nar-dit-*``;
+  ``ditar_arch(cfg)`` builds the spec of a ``DiTARConfig`` and ``nar_arch(cfg)`` of the NAR baseline.
+- ``system_cost(system) -> dict | None``: what the runner stores in run.json when
+  ``system.arch()`` returns an ArchSpec: ``{"flops", "unit", "scope", "method", "macs"}``.
+- ``counted.py``: FLOPs counted by ``torch.utils.flop_counter`` or fvcore (with an SDPA handle).
+- ``speed.py``: RTF, first-patch latency and throughput (``ttsbench speed``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ttsbench.metrics.cost.analytic import analytic_flops, breakdown
+from ttsbench.metrics.cost.builders import ditar_arch, nar_arch
+from ttsbench.metrics.cost.spec import UNIT, ArchSpec, Block, CostSetup, FlopCount, Length
+
+
+def system_cost(system: Any, setup: CostSetup | None = None) -> dict[str, Any] | None:
+    """run.json's cost entry for a loaded system: analytic FLOPs of one A.4-setup utterance.
+
+    Returns None when the system has no architecture spec. The system's own inference settings
+    (NFE, CFG, patch size) are in its spec, so the number describes the run as configured.
+    """
+    spec = system.arch()
+    if spec is None:
+        return None
+    if not isinstance(spec, ArchSpec):
+        raise TypeError(f"{type(system).__name__}.arch() returned {type(spec).__name__}, expected ArchSpec")
+    count = analytic_flops(spec, setup)
+    return {"flops": float(count.flops), "tflops": count.tflops, "unit": UNIT, "scope": count.scope,
+            "method": count.method, "macs": float(count.macs), "arch": spec.name}
+
+
+__all__ = ["UNIT", "ArchSpec", "Block", "CostSetup", "FlopCount", "Length", "analytic_flops",
+           "breakdown", "ditar_arch", "nar_arch", "system_cost"]

@@ -1,0 +1,90 @@
+"""Rows and renderings of the analytic FLOPs table (`ttsbench flops`, docs/RESULTS.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ttsbench.metrics.cost.analytic import analytic_flops, breakdown, effective_cfg, effective_nfe
+from ttsbench.metrics.cost.spec import UNIT, ArchSpec, CostSetup
+
+
+def table1_names() -> list[str]:
+    """The Table 1 systems, in the paper's order."""
+    from ttsbench.metrics.cost.archs import TABLE1
+
+    return [s.name for s in TABLE1]
+
+
+def get_spec(name: str) -> ArchSpec:
+    """An ArchSpec by ARCHS name (unknown names fail with suggestions)."""
+    from ttsbench.plugins import ARCHS
+
+    return ARCHS.get(name)
+
+
+def flops_row(spec: ArchSpec, setup: CostSetup) -> dict[str, Any]:
+    """One machine-readable row: total FLOPs, the paper's value, the relative difference, provenance."""
+    count = analytic_flops(spec, setup)
+    paper = spec.paper_tflops
+    uses_paper_setup = setup == CostSetup()
+    rel = (count.tflops / paper - 1.0) if (paper and uses_paper_setup) else None
+    printed = None  # does ours round to the paper's value at the precision the paper prints?
+    if paper is not None and uses_paper_setup:
+        decimals = len(repr(paper).partition(".")[2])
+        printed = round(count.tflops, decimals) == paper
+    diffusion = any(b.per_nfe for b in spec.blocks)
+    guided = any(b.cfg for b in spec.blocks)
+    return {
+        "system": spec.name, "label": spec.label, "params": spec.params,
+        "flops": float(count.flops), "tflops": count.tflops, "macs": float(count.macs), "unit": UNIT,
+        "nfe": effective_nfe(spec, setup) if diffusion else None,
+        "cfg": effective_cfg(spec, setup) if guided else None,
+        "paper_tflops": paper, "rel_diff": rel, "rounds_to_paper": printed, "fitted": list(spec.fitted),
+        "scope": count.scope, "sources": list(spec.sources), "assumptions": list(spec.assumptions),
+        "blocks": [{"name": c.name, "kind": c.kind, "length": c.length, "steps": c.steps,
+                    "calls": c.calls, "flops": float(c.flops)} for c in breakdown(spec, setup)],
+    }
+
+
+def flops_rows(names: Sequence[str] | None, setup: CostSetup) -> list[dict[str, Any]]:
+    return [flops_row(get_spec(n), setup) for n in (names or table1_names())]
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def render_text(rows: Sequence[dict[str, Any]], setup: CostSetup, *, markdown: bool = False,
+                show_blocks: bool = False) -> str:
+    """A plain or Markdown table; the header states unit and scope, footnotes the fitted rows."""
+    head = ["system", "params", "NFE (calls)", "CFG", "TFLOPs (ours)", "TFLOPs (Table 1)", "rel. diff",
+            "= Table 1 as printed"]
+    body = []
+    for r in rows:
+        mark = " †" if r["fitted"] else ""
+        body.append([r["label"] + mark, r["params"] or "-", _fmt(r["nfe"], "d"),
+                     "-" if r["cfg"] is None else ("yes" if r["cfg"] else "no"), f"{r['tflops']:.3f}",
+                     _fmt(r["paper_tflops"], "g"), "-" if r["rel_diff"] is None else f"{100 * r['rel_diff']:+.1f} %",
+                     {None: "-", True: "yes", False: "no"}[r["rounds_to_paper"]]])
+        if show_blocks:
+            for b in r["blocks"]:
+                body.append([f"  {b['name']}", "", "", "", f"{b['flops'] / 1e12:.3f}", "",
+                             f"{b['calls']} x len {b['length']}" + (f"+{b['steps']} steps" if b["steps"] else ""), ""])
+    lines = [f"Analytic FLOPs per utterance (unit: {UNIT}; DiTAR paper A.4 formulas, typos fixed): "
+             f"{setup.prompt_seconds:g} s prompt -> {setup.target_seconds:g} s speech, text {setup.text_rate:g} "
+             f"tokens/s ({setup.prompt_text}+{setup.target_text}); NFE = network calls per diffusion solve; "
+             f"CFG doubles the guided network; vocoder excluded."]
+    if markdown:
+        lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+    else:
+        widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
+        lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+        lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in body]
+    notes = [f"† {r['label']}: fitted {', '.join(r['fitted'])} (no readable source gives it); see "
+             f"`ttsbench flops --system {r['system']} --format json` for sources and assumptions"
+             for r in rows if r["fitted"]]
+    if any(r["paper_tflops"] for r in rows) and setup != CostSetup():
+        notes.append("rel. diff is shown only under the paper's setup (no setup option given)")
+    return "\n".join(lines + ([""] + notes if notes else []))

@@ -1,0 +1,158 @@
+"""Registered NAR baseline systems: `nar-dit-0.6b` (DiTAR 0.6B's size) and `nar-dit-tiny` (tests).
+
+This project trains no NAR model: the baseline exists to time DiTAR against a NAR DiT of equal size
+(DiTAR paper Table 7 / Figure 5), and random weights are enough for that. Its audio is therefore
+noise-like; reports flag it through `Capabilities(random_weights=True)` and `describe()`.
+
+Options (``nar-dit-0.6b:key=value,...``):
+    weights=random      required for the 0.6b size unless checkpoint= is given (explicit opt-in);
+                        the tiny size defaults to random weights.
+    weight_seed=0       seed of the random initialisation.
+    checkpoint=PATH     a safetensors state dict of NARDiT with this size's config.
+    nfe=10              network calls of the DDIM sampler (CFG passes are batched in each call).
+    guidance=1.0        w of classifier-free guidance (paper convention; 0 = off).
+    temperature=1.0     tau of DiTAR's sampler.
+    seconds=0           target duration; 0 = prompt duration x target/prompt text length (F5-TTS rule).
+    tokenizer=DIR       a saved speech tokenizer (ttsbench.systems.ditar.tokenizer); default: the
+                        log-mel + Griffin-Lim tokenizer at 40 Hz x 64 (needs no weights).
+    dtype=fp32|bf16
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ttsbench.errors import InputError, MissingModelError
+from ttsbench.plugins import SYSTEMS
+from ttsbench.systems.base import Capabilities, TTSSystem
+from ttsbench.types import LoadContext, Prompt, SystemSpec
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+MIN_SECONDS, MAX_SECONDS = 0.5, 30.0  # clamp of the estimated target duration
+
+
+class NARSystem(TTSSystem):
+    """NAR DiT baseline (random weights unless a checkpoint is given); decodes with a speech tokenizer."""
+
+    size = "0.6b"
+    capabilities = Capabilities(zero_shot=True, needs_prompt_text=True, max_batch=64, random_weights=True)
+
+    def __init__(self, model: Any, tokenizer: Any, options: dict[str, Any]) -> None:
+        self.model, self.tokenizer, self.options = model, tokenizer, options
+        self.sample_rate = int(tokenizer.sample_rate)
+
+    @classmethod
+    def load(cls, spec: SystemSpec, ctx: LoadContext) -> NARSystem:
+        from ttsbench.systems.nar.config import NARConfig
+        from ttsbench.systems.nar.model import NARDiT
+
+        tokenizer = _tokenizer(spec, ctx)
+        cfg = NARConfig.from_size(cls.size, latent_dim=tokenizer.latent_dim, frame_rate=tokenizer.frame_rate)
+        weights = spec.option("weights", "random" if cls.size == "tiny" else "")
+        if spec.checkpoint is None and weights != "random":
+            raise MissingModelError(f"{spec.name} has no trained weights in this project: pass "
+                                    f"'{spec.name}:weights=random' (timing only) or checkpoint=PATH.safetensors")
+        dtype = DTYPES.get(spec.option("dtype", "fp32"))
+        if dtype is None:
+            raise InputError(f"{spec.name}: dtype must be one of {', '.join(DTYPES)}")
+        torch.manual_seed(spec.option("weight_seed", 0))
+        model = NARDiT(cfg)
+        if spec.checkpoint is not None:
+            _load_state(model, spec.checkpoint)
+        model = model.to(device=ctx.device, dtype=dtype).eval()
+        options = {"nfe": spec.option("nfe", 10), "guidance": spec.option("guidance", 1.0),
+                   "temperature": spec.option("temperature", 1.0), "seconds": spec.option("seconds", 0.0),
+                   "weights": str(spec.checkpoint) if spec.checkpoint else f"random (seed {spec.option('weight_seed', 0)})",
+                   "dtype": spec.option("dtype", "fp32")}
+        return cls(model, tokenizer.to(ctx.device), options)
+
+    def sampler(self) -> Any:
+        from ttsbench.systems.ditar.sampling import SamplerConfig
+
+        o = self.options
+        return SamplerConfig(nfe=o["nfe"], guidance_scale=o["guidance"], temperature=o["temperature"])
+
+    def synthesize(self, batch: Sequence[Prompt], *, seed: int) -> list[np.ndarray]:
+        """One utterance at a time (sequence lengths differ), each with its own seeded generator."""
+        return [self._one(p, seed) for p in batch]
+
+    @torch.no_grad()
+    def _one(self, prompt: Prompt, seed: int) -> np.ndarray:
+        from ttsbench.audio import read_audio
+        from ttsbench.systems.nar.model import text_frames
+        from ttsbench.systems.tone import item_rng
+
+        wav, _ = read_audio(prompt.prompt_wav, self.tokenizer.sample_rate)
+        device = next(self.model.parameters()).device
+        latents = self.tokenizer.encode(torch.from_numpy(wav)[None].to(device))  # (1, Tp, C)
+        prompt_frames = latents.shape[1]
+        seconds = self.options["seconds"] or _estimate_seconds(prompt, len(wav) / self.tokenizer.sample_rate)
+        total = prompt_frames + max(1, round(seconds * self.tokenizer.frame_rate))
+        text = text_frames([f"{prompt.prompt_text} {prompt.target_text}".strip()], total,
+                           self.model.cfg.text_vocab).to(device)
+        gen = torch.Generator(device="cpu").manual_seed(int(item_rng(seed, prompt.utt_id).integers(2**62)))
+        out = self.model.generate(latents, text, self.sampler(), generator=gen)  # (1, T - Tp, C)
+        audio = self.tokenizer.decode(out.float())[0]
+        return audio.detach().cpu().numpy().astype(np.float32)
+
+    def describe(self) -> dict[str, Any]:
+        cfg = self.model.cfg
+        return {**self.options, "size": self.size, "parameters": self.model.num_parameters(),
+                "config": f"{cfg.layers} x {cfg.dim} / {cfg.ffn}, {cfg.heads} heads",
+                "tokenizer": self.tokenizer.describe()["name"], "random_weights": "random" in self.options["weights"]}
+
+    def arch(self) -> Any:
+        from ttsbench.metrics.cost import nar_arch
+
+        return nar_arch(self.model.cfg, nfe=self.options["nfe"], guidance=self.options["guidance"] != 0,
+                        name=self.registry_name or f"nar-dit-{self.size}")
+
+
+@SYSTEMS.register("nar-dit-0.6b")
+class NARDiT06B(NARSystem):
+    """NAR DiT baseline, DiTAR 0.6B's size (48 x 1024); random weights, for timing (Table 7)."""
+
+    size = "0.6b"
+
+
+@SYSTEMS.register("nar-dit-tiny")
+class NARDiTTiny(NARSystem):
+    """NAR DiT baseline, tiny (5 x 32), random weights: tests only."""
+
+    size = "tiny"
+
+
+def _estimate_seconds(prompt: Prompt, prompt_seconds: float) -> float:
+    """F5-TTS's duration rule: prompt seconds x target/prompt text length (UTF-8 bytes), clamped."""
+    ref = len(prompt.prompt_text.encode("utf-8")) or 1
+    est = prompt_seconds * len(prompt.target_text.encode("utf-8")) / ref
+    return min(MAX_SECONDS, max(MIN_SECONDS, est))
+
+
+def _tokenizer(spec: SystemSpec, ctx: LoadContext) -> Any:
+    from ttsbench.systems.ditar.tokenizer import build_tokenizer, load_tokenizer
+
+    path = spec.option("tokenizer", "")
+    if not path:
+        return build_tokenizer("mel").eval()
+    directory = Path(path).expanduser()
+    if not directory.is_absolute() and ctx.cache_dir is not None and not directory.exists():
+        directory = ctx.cache_dir / directory
+    return load_tokenizer(directory, map_location=ctx.device)
+
+
+def _load_state(model: torch.nn.Module, path: Path) -> None:
+    from safetensors.torch import load_file
+
+    if not Path(path).is_file():
+        raise MissingModelError(f"NAR checkpoint not found: {path}")
+    state = load_file(str(path))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise InputError(f"{path}: not a NARDiT state dict of this size "
+                         f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
