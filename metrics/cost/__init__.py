@@ -12,7 +12,8 @@ Public API:
 - ``ARCHS`` (``ttsbench.plugins``): the nine Table 1 systems (``archs.py``) plus ``nar-dit-*``;
   ``ditar_arch(cfg)`` builds the spec of a ``DiTARConfig`` and ``nar_arch(cfg)`` of the NAR baseline.
 - ``system_cost(system) -> dict | None``: what the runner stores in run.json when
-  ``system.arch()`` returns an ArchSpec: ``{"flops", "unit", "scope", "method", "macs"}``.
+  ``system.arch()`` returns an ArchSpec: ``{"flops", "unit", "scope", "detail", "method", "macs"}``
+  (``scope``: the setup, identical across systems; ``detail``: this system's counted networks).
 - ``counted.py``: FLOPs counted by ``torch.utils.flop_counter`` or fvcore (with an SDPA handle).
 - ``speed.py``: RTF, first-patch latency and throughput (``ttsbench speed``).
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ttsbench.metrics.cost.analytic import analytic_flops, breakdown
+from ttsbench.metrics.cost.analytic import analytic_flops, breakdown, detail, setup_scope
 from ttsbench.metrics.cost.builders import ditar_arch, nar_arch
 from ttsbench.metrics.cost.spec import UNIT, ArchSpec, Block, CostSetup, FlopCount, Length
 
@@ -37,9 +38,12 @@ def system_cost(system: Any, setup: CostSetup | None = None) -> dict[str, Any] |
         return None
     if not isinstance(spec, ArchSpec):
         raise TypeError(f"{type(system).__name__}.arch() returned {type(spec).__name__}, expected ArchSpec")
+    setup = setup or CostSetup()
     count = analytic_flops(spec, setup)
-    return {"flops": float(count.flops), "tflops": count.tflops, "unit": UNIT, "scope": count.scope,
-            "method": count.method, "macs": float(count.macs), "arch": spec.name}
+    # `scope` is the same for every system under one setup, so reports put them in one column
+    # group; what was counted for this system is in `detail`.
+    return {"flops": float(count.flops), "tflops": count.tflops, "unit": UNIT, "scope": setup_scope(setup),
+            "detail": detail(spec, setup), "method": count.method, "macs": float(count.macs), "arch": spec.name}
 
 
 __all__ = ["UNIT", "ArchSpec", "Block", "CostSetup", "FlopCount", "Length", "analytic_flops",

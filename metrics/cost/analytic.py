@@ -61,8 +61,17 @@ def breakdown(spec: ArchSpec, setup: CostSetup | None = None) -> list[BlockCost]
     return [block_cost(b, spec, setup) for b in spec.blocks]
 
 
-def scope(spec: ArchSpec, setup: CostSetup) -> str:
-    """What the number covers, in words (stored next to every FLOP count)."""
+def setup_scope(setup: CostSetup) -> str:
+    """The system-independent part of the scope: same setup, same words (reports group by it)."""
+    ffn = "gated FFNs with 3 matrices" if setup.exact_ffn else "FFN = 2 matrices"
+    return (f"analytic (DiTAR A.4, typos fixed), one utterance: {setup.prompt_seconds:g} s prompt -> "
+            f"{setup.target_seconds:g} s target, {setup.prompt_text}+{setup.target_text} text tokens; matrix "
+            f"products only ({ffn}), KV cache for causal models; x NFE (network calls per diffusion solve), "
+            f"x2 with CFG; vocoder excluded")
+
+
+def detail(spec: ArchSpec, setup: CostSetup) -> str:
+    """The system-specific part: each counted network, its calls, NFE and CFG."""
     parts = []
     for b, cost in zip(spec.blocks, breakdown(spec, setup)):
         how = {"causal": "causal+KV cache", "transformer": "non-causal", "conv": "conv"}[b.kind]
@@ -73,11 +82,12 @@ def scope(spec: ArchSpec, setup: CostSetup) -> str:
             mult.append("x2 CFG")
         parts.append(f"{b.name} ({how}, {cost.calls} call{'s' if cost.calls != 1 else ''}"
                      + (f"; {', '.join(mult)}" if mult else "") + ")")
-    ffn = "gated FFNs counted with 3 matrices" if setup.exact_ffn else "FFN = 2 matrices as in A.4"
-    return (f"{spec.label}, one utterance: {setup.prompt_seconds:g} s prompt + {setup.target_seconds:g} s "
-            f"target, {setup.prompt_text}+{setup.target_text} text tokens; " + "; ".join(parts)
-            + f"; NFE = network calls per diffusion solve; {ffn}; DiTAR A.4 formulas; "
-            f"excluded: {spec.excluded}")
+    return f"{spec.label}: " + "; ".join(parts) + f"; not counted: {spec.excluded}"
+
+
+def scope(spec: ArchSpec, setup: CostSetup) -> str:
+    """What the number covers, in words (stored next to every FLOP count)."""
+    return f"{setup_scope(setup)}. {detail(spec, setup)}"
 
 
 def analytic_flops(spec: ArchSpec, setup: CostSetup | None = None) -> FlopCount:

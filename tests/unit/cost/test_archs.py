@@ -106,7 +106,8 @@ def test_system_cost_is_what_the_runner_stores():
 
     cost = system_cost(WithArch())
     assert cost["unit"] == "FLOPs (=2 MACs)" and cost["flops"] == float(analytic_flops(BY_NAME["f5-tts"]).flops)
-    assert "NFE 32" in cost["scope"] and system_cost(Without()) is None
+    assert "NFE 32" in cost["detail"] and "3 s prompt" in cost["scope"] and system_cost(Without()) is None
+    assert system_cost(WithArch())["scope"] == cost["scope"]  # one report group per setup
 
 
 def test_specs_are_frozen():

@@ -38,7 +38,7 @@ def test_setup_options_reach_the_count(capsys):
     assert half["rel_diff"] is None  # no comparison with Table 1 outside the paper's setup
     p2 = json.loads(run(capsys, "--format", "json", "--system", "ditar-0.6b", "--patch-size", "2",
                         "--prompt-seconds", "2", "--target-seconds", "5", "--text-rate", "10")[1])[0]
-    assert "2 s prompt + 5 s target" in p2["scope"] and "20+50 text tokens" in p2["scope"]
+    assert "2 s prompt -> 5 s target" in p2["scope"] and "20+50 text tokens" in p2["scope"]
 
 
 def test_markdown_and_breakdown(capsys):
