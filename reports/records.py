@@ -113,7 +113,7 @@ def cost_cell(cost: Mapping[str, Any] | None) -> Cell | None:
     scope = str(cost.get("scope") or "unstated scope")
     unit = cost.get("unit") or "FLOPs (=2 MACs)"
     return Cell(value=_float(cost["flops"]) / 1e12, label="TFLOPs", higher_is_better=False, group=scope,
-                note=f"TFLOPs = 10^12 {unit}; scope: {scope}")
+                note=f"TFLOPs = 10^12 {unit}; method: {cost.get('method') or 'unstated'}; scope: {scope}")
 
 
 def rtf_cell(run: Mapping[str, Any], summary: Mapping[str, Any]) -> Cell | None:

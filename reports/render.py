@@ -94,10 +94,12 @@ def _header(key: str, meta: dict[str, Any], lay: Layout, dia: Dialect) -> str:
     arrow = {True: dia.up, False: dia.down}.get(meta.get("higher_is_better"), "")
     groups = list(meta["groups"])
     parts = [dia.escape(meta["label"]) + (f" {arrow}" if arrow else "")]
-    if meta["kind"] == "metric" and meta.get("origin") != "quoted":
-        measured = [g for g in groups if not meta["groups"][g]["quoted"]]
+    measured = [g for g in groups if not meta["groups"][g]["quoted"]]
+    if meta["kind"] == "metric" and measured:
         fp = f"fp {measured[0]}" if len(measured) == 1 else "fp mixed"
         parts.append(dia.small(dia.code(key) + " " + dia.escape(fp)))
+    elif not measured:
+        parts.append(dia.small(dia.escape("quoted")))
     if any(not g["comparable"] for g in meta["groups"].values()):
         parts[0] += dia.dagger
     head = dia.stack(parts)
