@@ -35,7 +35,7 @@ class SimulatedCrash(BaseException):
 
 @SYSTEMS.register("faulty")
 class Faulty(Tone):
-    """Test fake: `tone`, but NaN / silent / empty audio, an exception or an abort for chosen utterance ids."""
+    """Test fake: `tone`, but NaN / silent / empty audio, an exception or an abort for chosen utt ids."""
 
     def __init__(self, faults: dict[str, set[str]] | None = None, marker_dir: Path | None = None) -> None:
         super().__init__()

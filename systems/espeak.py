@@ -39,7 +39,8 @@ _INITIALIZE_DONT_EXIT = 0x8000  # report errors instead of calling exit()
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _RATE, _PITCH = 1, 3  # espeak_PARAMETER
-_SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+_SYNTH_CALLBACK = ctypes.CFUNCTYPE(  # int callback(short *wav, int numsamples, espeak_EVENT *events)
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
 # The voice used for a prompt's language when no `voice` option is given.
 LANGUAGE_VOICES = {"en": "en-us", "zh": "cmn"}

