@@ -78,7 +78,8 @@ def baseline_from_summary(summary: Mapping[str, Any], *, rel: float = DEFAULT_RE
             raise InputError(f"metric {name!r} has no value for {key!r} in the run: cannot baseline it")
         lo, hi = values.get(f"{key}_ci_low"), values.get(f"{key}_ci_high")
         half = float(f"{(float(hi) - float(lo)) / 2:.6g}") if lo is not None and hi is not None else 0.0
-        checks.append(Check(metric=name, key=key, value=float(value), higher_is_better=m.get("higher_is_better"),
+        checks.append(Check(metric=name, key=key, value=float(value),
+                            higher_is_better=m.get("higher_is_better"),
                             abs=abs_ if abs_ is not None else half, rel=rel,
                             fingerprint_id=m.get("fingerprint_id"), n_scored=m.get("n_scored"),
                             max_dropped=max_dropped))
@@ -145,7 +146,8 @@ def _check(path: Path, i: int, e: Any) -> Check:
         raise InputError(f"{where}: needs at least 'metric' and 'value'")
     known = set(Check.__dataclass_fields__)
     if unknown := set(e) - known:
-        raise InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        raise InputError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(sorted(known))}")
     try:
         c = Check(metric=str(e["metric"]), key=str(e.get("key", "")), value=float(e["value"]),
                   higher_is_better=e.get("higher_is_better"), abs=float(e.get("abs", 0.0)),
@@ -173,8 +175,9 @@ def _outcome(summary: Mapping[str, Any], c: Check) -> Outcome:
     if m is None:
         return Outcome(c, False, f"FAIL {name}: metric not in this run")
     if c.fingerprint_id and m.get("fingerprint_id") != c.fingerprint_id:
-        return Outcome(c, False, f"FAIL {name}: recipe changed (fingerprint {m.get('fingerprint_id')} vs baseline "
-                                 f"{c.fingerprint_id}); numbers are not comparable, re-baseline on purpose")
+        return Outcome(c, False, f"FAIL {name}: recipe changed (fingerprint {m.get('fingerprint_id')} "
+                                 f"vs baseline {c.fingerprint_id}); numbers are not comparable, "
+                                 "re-baseline on purpose")
     value = (m.get("values") or {}).get(key)
     if value is None or math.isnan(float(value)):
         return Outcome(c, False, f"FAIL {name}: no value in this run (nothing scored?)")
@@ -188,7 +191,8 @@ def _outcome(summary: Mapping[str, Any], c: Check) -> Outcome:
         problems.append(f"{'worse' if hib is not None else 'changed'} by {worse:.4g} > allowed {slack:.4g}")
     scored = m.get("n_scored")
     if c.n_scored is not None and scored is not None and c.n_scored - int(scored) > c.max_dropped:
-        problems.append(f"scored {scored} utterances vs baseline {c.n_scored} (allowed {c.max_dropped} fewer)")
+        problems.append(f"scored {scored} utterances vs baseline {c.n_scored} "
+                        f"(allowed {c.max_dropped} fewer)")
     detail = (f"{value:.4g} vs baseline {c.value:.4g} ({delta:+.4g}; {direction}; allowed "
               f"{slack:.4g} = max(abs {c.abs:.4g}, rel {c.rel:.4g} x {abs(c.value):.4g}))")
     if problems:

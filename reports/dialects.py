@@ -48,7 +48,8 @@ def _latex_escape(text: str) -> str:
 
 MARKDOWN = Dialect(
     escape=_md_escape, bold=lambda s: f"**{s}**", under=lambda s: f"<u>{s}</u>",
-    sup=lambda s: f"<sup>{s}</sup>", small=lambda s: s, code=lambda s: "`" + s.replace("`", "").replace("|", "\\|") + "`",
+    sup=lambda s: f"<sup>{s}</sup>", small=lambda s: s,
+    code=lambda s: "`" + s.replace("`", "").replace("|", "\\|") + "`",
     stack=" · ".join, marks=_md_escape, up="↑", down="↓", dagger="†", approx="~ ", dash="–")
 
 LATEX = Dialect(
@@ -56,10 +57,12 @@ LATEX = Dialect(
     sup=lambda s: rf"\textsuperscript{{{s}}}", small=lambda s: rf"{{\scriptsize {s}}}",
     code=lambda s: rf"\texttt{{{_latex_escape(s)}}}",
     stack=lambda parts: parts[0] if len(parts) == 1 else r"\shortstack{" + r" \\ ".join(parts) + "}",
-    marks=_latex_escape, up=r"$\uparrow$", down=r"$\downarrow$", dagger=r"$^\dagger$", approx=r"$\sim$", dash="--")
+    marks=_latex_escape, up=r"$\uparrow$", down=r"$\downarrow$", dagger=r"$^\dagger$", approx=r"$\sim$",
+    dash="--")
 
 HTML = Dialect(
-    escape=lambda s: html.escape(str(s), quote=True), bold=lambda s: f"<b>{s}</b>", under=lambda s: f"<u>{s}</u>",
+    escape=lambda s: html.escape(str(s), quote=True), bold=lambda s: f"<b>{s}</b>",
+    under=lambda s: f"<u>{s}</u>",
     sup=lambda s: f"<sup>{s}</sup>", small=lambda s: f"<small>{s}</small>",
     code=lambda s: f"<code>{html.escape(s, quote=True)}</code>", stack="<br>".join,
     marks=lambda s: html.escape(str(s), quote=True), up="↑", down="↓", dagger="†", approx="~ ", dash="–")

@@ -11,7 +11,6 @@ import re
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-
 from ttsbench.errors import InputError
 from ttsbench.reports.records import RTF, TFLOPS
 from ttsbench.reports.tables import column_keys

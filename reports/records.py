@@ -135,7 +135,8 @@ def row_from_run(record: Any, keys: Mapping[str, str] | None = None,
     system = summary.get("system") or (run.get("spec") or {}).get("system", {}).get("name") or "?"
     testset = summary.get("testset") or (run.get("testset") or {}).get("name") or "?"
     keys = keys or {}
-    metrics = {name: metric_cell(name, m, keys.get(name)) for name, m in (summary.get("metrics") or {}).items()}
+    metrics = {name: metric_cell(name, m, keys.get(name))
+               for name, m in (summary.get("metrics") or {}).items()}
     for name, m in (run.get("metrics") or {}).items():  # scored nothing yet: still a (blank) column
         if name not in metrics:
             metrics[name] = metric_cell(name, {**m, "values": {}})

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-
 from ttsbench.reports.dialects import HTML, LATEX, MARKDOWN, Dialect
 
 
@@ -80,7 +79,8 @@ def layout(df: pd.DataFrame) -> Layout:
         for group, info in meta["groups"].items():
             letter = _letter(len(letters))
             letters[(key, group)] = letter
-            stand_in = "" if info["comparable"] else " (offline stand-in: not comparable with published numbers)"
+            stand_in = "" if info["comparable"] else \
+                " (offline stand-in: not comparable with published numbers)"
             notes.append((letter, info["note"] + stand_in))
         rank.update(_ranks(df, key, meta, decimals[key], unranked))
     return Layout(rank, letters, notes + unranked, decimals)
@@ -142,7 +142,7 @@ def display_frame(df: pd.DataFrame, dia: Dialect, lay: Layout | None = None) -> 
     out["Source"] = df["source"].map(dia.escape)
     out["n (exp / scored / dropped)"] = [
         f"{_count(e, dia.dash)} / {_count(s, dia.dash)} / {_count(x, dia.dash)}"
-        for e, s, x in zip(df["n_expected"], df["n_scored"], df["n_dropped"])]
+        for e, s, x in zip(df["n_expected"], df["n_scored"], df["n_dropped"], strict=True)]
     for key, meta in columns.items():
         out[_header(key, meta, lay, dia)] = [_cell(df, i, key, lay, dia) for i in df.index]
     return out

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 from ttsbench.reports.records import QUOTED, RTF, TFLOPS, Cell, Row, load_rows
 from ttsbench.reports.render import to_html, to_latex, to_markdown
 
@@ -79,7 +78,8 @@ def _place_quoted(rows: list[Row]) -> tuple[dict[str, dict[str, Any]], list[tupl
                            if c["kind"] == "metric" and _quantity(c["label"]) == _quantity(cell.label)
                            and c.get("origin") != QUOTED]
                 if not targets:
-                    columns.setdefault(quantity, {"label": cell.label, "higher_is_better": cell.higher_is_better,
+                    columns.setdefault(quantity, {"label": cell.label,
+                                                  "higher_is_better": cell.higher_is_better,
                                                   "kind": "metric", "groups": {}, "origin": QUOTED})
                     targets = [quantity]
                 cells.update({k: cell for k in targets})
@@ -114,9 +114,11 @@ def build_table(records: Iterable[Any]) -> pd.DataFrame:
                                "reference": row.reference, "marks": row.marks, "provenance": row.provenance,
                                "run_id": row.run_id, "path": row.path, "n_expected": row.n_expected,
                                "n_synth_failed": row.n_synth_failed}
-        counts = [c.n_scored for k, c in cells.items() if columns[k]["kind"] == "metric" and c.n_scored is not None]
+        counts = [c.n_scored for k, c in cells.items()
+                  if columns[k]["kind"] == "metric" and c.n_scored is not None]
         rec["n_scored"] = min(counts) if counts else None
-        rec["n_dropped"] = (row.n_expected - rec["n_scored"]) if counts and row.n_expected is not None else None
+        known = counts and row.n_expected is not None
+        rec["n_dropped"] = (row.n_expected - rec["n_scored"]) if known else None
         for key, meta in columns.items():
             cell = cells.get(key)
             rec[key] = None if cell is None else cell.value

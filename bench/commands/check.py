@@ -25,10 +25,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", type=Path, help="a run directory (or a parent holding exactly one run)")
     p.add_argument("--baseline", type=Path, required=True, help="baseline file (.json or .toml)")
-    p.add_argument("--write-baseline", action="store_true", help="write the baseline from this run and exit 0")
-    p.add_argument("--rel", type=float, default=None, help="with --write-baseline: relative tolerance (default 0.05)")
+    p.add_argument("--write-baseline", action="store_true",
+                   help="write the baseline from this run and exit 0")
+    p.add_argument("--rel", type=float, default=None,
+                   help="with --write-baseline: relative tolerance (default 0.05)")
     p.add_argument("--abs", type=float, default=None, dest="abs_",
-                   help="with --write-baseline: absolute tolerance in each metric's unit (default: CI half-width)")
+                   help="with --write-baseline: absolute tolerance in each metric's unit "
+                        "(default: CI half-width)")
     p.set_defaults(func=cmd_check)
     return p
 
@@ -43,7 +46,13 @@ def _one_run(path: Path) -> Path:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from ttsbench.reports.check import DEFAULT_REL, baseline_from_summary, compare, read_baseline, write_baseline
+    from ttsbench.reports.check import (
+        DEFAULT_REL,
+        baseline_from_summary,
+        compare,
+        read_baseline,
+        write_baseline,
+    )
     from ttsbench.store import load_run
 
     record = load_run(_one_run(args.run))
@@ -56,7 +65,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"wrote baseline {args.baseline} ({len(doc['checks'])} checks from run {record.path})")
         return 0
     if args.rel is not None or args.abs_ is not None:
-        raise InputError("--rel/--abs only apply with --write-baseline; edit the baseline file to change tolerances")
+        raise InputError("--rel/--abs only apply with --write-baseline; "
+                         "edit the baseline file to change tolerances")
     outcomes = compare(record.summary, read_baseline(args.baseline))
     for outcome in outcomes:
         print(outcome.line)

@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="md", help="what to print on stdout (default md)")
     p.add_argument("--out", type=Path, help="write report.md/.tex/.html/.csv and quality_vs_cost.png here")
     p.add_argument("--plot", type=Path, help="write the quality-vs-cost plot to this PNG")
-    p.add_argument("--y", default="wer", help="plot: quality column, a metric name or a label word (default wer)")
+    p.add_argument("--y", default="wer",
+                   help="plot: quality column, a metric name or a label word (default wer)")
     p.add_argument("--x", choices=("tflops", "rtf"), help="plot: cost axis (default TFLOPs if any, else RTF)")
     p.add_argument("--key", action="append", default=[], metavar="METRIC=KEY",
                    help="show this aggregate key of a metric instead of its primary one; repeatable")
@@ -88,5 +89,6 @@ def _plot(df, args: argparse.Namespace, path: Path, required: bool = False) -> P
 def _page(table: str, plot: Path | None) -> str:
     img = f'<p><img src="{html.escape(plot.name, quote=True)}" alt="quality vs cost"></p>\n' if plot else ""
     return ('<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>ttsbench report</title>\n'
-            "<style>table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd}</style>\n"
+            "<style>table{border-collapse:collapse}"
+            "td,th{padding:2px 8px;border-bottom:1px solid #ddd}</style>\n"
             f"</head>\n<body>\n{table}{img}</body>\n</html>\n")

@@ -36,12 +36,15 @@ def write_run(root: Path, system: str, *, testset: str = "tiny-en", wer: float |
         m |= {"n_scored": ok, "n_failed": 0}
     cost = None if flops is None else {"flops": flops, "unit": "FLOPs (=2 MACs)", "scope": scope}
     run = {"schema_version": 1, "run_id": run_id,
-           "spec": {"system": {"name": system, "options": {}}, "testset": testset, "seed": 0, "batch_size": 1},
+           "spec": {"system": {"name": system, "options": {}}, "testset": testset, "seed": 0,
+                    "batch_size": 1},
            "ttsbench_version": "0.1.0", "git": {"sha": "0" * 40, "dirty": False}, "python": "3.11",
-           "torch": "2.13.0", "device": "cpu (x86_64)", "testset": {"name": testset, "checksum": "c0ffee", "n": n},
+           "torch": "2.13.0", "device": "cpu (x86_64)",
+           "testset": {"name": testset, "checksum": "c0ffee", "n": n},
            "system": {"name": system},
            "metrics": {k: {x: v[x] for x in ("version", "fingerprint_id", "comparable", "higher_is_better",
-                                              "primary", "label")} | {"fingerprint": {}} for k, v in metrics.items()},
+                                              "primary", "label")} | {"fingerprint": {}}
+                       for k, v in metrics.items()},
            "cost": cost, "started": "2025-01-01T00:00:00+00:00", "finished": "2025-01-01T00:01:00+00:00"}
     synth = [{"utt_id": f"u{i}", "seed": 0, "status": "ok" if i < ok else "failed",
               "error": None if i < ok else "NaN in output", "seconds": 0.1, "audio_seconds": 0.2,
@@ -49,8 +52,9 @@ def write_run(root: Path, system: str, *, testset: str = "tiny-en", wer: float |
     scores = [{"utt_id": f"u{i}", "metric": name, "fingerprint_id": m["fingerprint_id"], "status": "ok",
                "error": None} for name, m in metrics.items() for i in range(ok)]
     summary = {"schema_version": 1, "run_id": run_id, "system": system, "testset": testset, "seed": 0,
-               "n_expected": n, "synth": {"ok": ok, "failed": failed, "failed_ids": [f"u{i}" for i in range(ok, n)],
-                                          "rtf": rtf},
+               "n_expected": n,
+               "synth": {"ok": ok, "failed": failed, "failed_ids": [f"u{i}" for i in range(ok, n)],
+                         "rtf": rtf},
                "metrics": metrics, "cost": cost}
     (path / "run.json").write_text(json.dumps(run, indent=2))
     (path / "summary.json").write_text(json.dumps(summary, indent=2))

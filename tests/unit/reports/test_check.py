@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from ttsbench.cli import main
 from ttsbench.reports.check import Check, baseline_from_summary, compare, read_baseline, write_baseline
 

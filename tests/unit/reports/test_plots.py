@@ -5,7 +5,6 @@ from __future__ import annotations
 import matplotlib
 import pytest
 from matplotlib.figure import Figure
-
 from ttsbench.errors import InputError
 from ttsbench.reports.paper import paper_rows
 from ttsbench.reports.plots import quality_vs_cost, resolve_column

@@ -6,7 +6,6 @@ import io
 import json
 
 import pandas as pd
-
 from ttsbench.cli import main
 
 

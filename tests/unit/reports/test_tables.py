@@ -7,7 +7,6 @@ import re
 
 import pandas as pd
 import pytest
-
 from ttsbench.reports.paper import paper_rows
 from ttsbench.reports.tables import build_table, to_csv, to_html, to_latex, to_markdown
 
@@ -47,7 +46,8 @@ def test_markdown_bolds_best_and_underlines_second_per_direction(three):
     md = to_markdown(three)
     rows = _md_rows(md)
     head = _header(md)
-    wer, sim, tflops = (next(i for i, h in enumerate(head) if h.startswith(p)) for p in ("WER", "SIM", "TFLOPs"))
+    wer, sim, tflops = (next(i for i, h in enumerate(head) if h.startswith(p))
+                        for p in ("WER", "SIM", "TFLOPs"))
     assert rows["alpha"][wer].startswith("**2.00** [1.75, 2.25]")  # lower is better; CI shown
     assert rows["beta"][wer].startswith("<u>3.00</u>")
     assert "**" not in rows["gamma"][wer] and "<u>" not in rows["gamma"][wer]
@@ -58,7 +58,7 @@ def test_markdown_bolds_best_and_underlines_second_per_direction(three):
     assert rows["gamma"][tflops] == "–"
     assert rows["beta"][3] == "10 / 8 / 2"  # n expected / scored / dropped
     assert "↓" in head[wer] and "↑" in head[sim]
-    assert "fp f00dfeed0001" in head[wer] and "`wer-test`" in head[wer]  # the recipe fingerprint in the header
+    assert "fp f00dfeed0001" in head[wer] and "`wer-test`" in head[wer]  # the recipe fingerprint
     assert "†" in head[sim] and "offline stand-in" in md  # the SIM fixture recipe is not comparable
 
 
@@ -89,7 +89,8 @@ def test_csv_round_trip(three):
     back = pd.read_csv(io.StringIO(to_csv(three)))
     assert list(back.columns) == list(three.columns)
     for col in ("wer-test", "wer-test_ci_low", "wer-test_ci_high", "sim-test", "tflops", "rtf"):
-        pd.testing.assert_series_equal(back[col], three[col].astype(float), check_names=False, check_dtype=False)
+        pd.testing.assert_series_equal(back[col], three[col].astype(float), check_names=False,
+                                       check_dtype=False)
     for col in ("system", "testset", "wer-test_group", "sim-test_group", "run_id"):
         assert back[col].tolist() == three[col].tolist()
     assert back["n_dropped"].tolist() == three["n_dropped"].tolist()
@@ -106,8 +107,9 @@ def test_two_fingerprints_in_one_column_get_markers_and_footnotes(make_run, tmp_
     rows = _md_rows(md)
     marks = {s: re.search(r"<sup>(\w+)</sup>$", rows[s][wer]).group(1) for s in ("alpha", "beta")}
     assert marks["alpha"] != marks["beta"]
-    assert f"<sup>{marks['alpha']}</sup> WER (%): ttsbench recipe wer-test (key wer_macro), fingerprint f00dfeed0001" in md
-    assert f"<sup>{marks['beta']}</sup> WER (%): ttsbench recipe wer-test (key wer_macro), fingerprint beefbeef0002" in md
+    note = "WER (%): ttsbench recipe wer-test (key wer_macro), fingerprint"
+    assert f"<sup>{marks['alpha']}</sup> {note} f00dfeed0001" in md
+    assert f"<sup>{marks['beta']}</sup> {note} beefbeef0002" in md
     assert "not ranked in tiny-en" in md  # two recipes are never ranked against each other
     assert "**" not in rows["alpha"][wer] + rows["beta"][wer]
 
