@@ -160,8 +160,8 @@ class EspeakNG(TTSSystem):
                                 f"got rate={rate}, pitch={pitch}")
         lib, data = _library_files()
         private = Path(tempfile.mkdtemp(prefix="ttsbench-espeak-"))
-        shutil.copy2(lib, private / "libespeak-ng-ttsbench.so")
-        engine = _FreshEngine(private / "libespeak-ng-ttsbench.so", data)
+        shutil.copy2(lib, private / f"ttsbench-{lib.name}")
+        engine = _FreshEngine(private / f"ttsbench-{lib.name}", data)
         with _LOCK:  # probe: the data loads and the voice exists, before any prompt is tried
             _, sample_rate = engine.run("a", voice or LANGUAGE_VOICES["en"], rate, pitch, 0)
             version = engine.version()
