@@ -82,16 +82,19 @@ class SystemSpec:
 
 
 def parse_value(text: str) -> OptionValue:
-    """'3' -> 3, '0.5' -> 0.5, 'true' -> True, anything else stays a string."""
+    """'3' -> 3, '0.5' -> 0.5, 'true' -> True, anything else stays a string ('007' stays '007')."""
     low = text.lower()
     if low in ("true", "false"):
         return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
+    try:
+        number = int(text)
+        return number if str(number) == text.lstrip("+") else text  # keep ids with leading zeros
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 @dataclass(frozen=True)

@@ -58,3 +58,10 @@ def test_run_id_depends_on_what_determines_audio_only():
     assert override(base, seed=1).run_id("sha256:x") != rid
     assert base.run_id("sha256:y") != rid
     assert RunSpec(system=SystemSpec("tone", {"freq": 1}), testset="demo").run_id("sha256:x") != rid
+
+
+def test_option_values_keep_leading_zero_ids():
+    from ttsbench.types import parse_value
+
+    assert parse_value("007") == "007" and parse_value("7") == 7 and parse_value("-3") == -3
+    assert parse_value("1e-3") == 0.001 and parse_value("en+f3") == "en+f3"
