@@ -174,11 +174,11 @@ def to_markdown(df: pd.DataFrame) -> str:
 
 
 def to_latex(df: pd.DataFrame, caption: str = "Objective evaluation results.") -> str:
-    """A booktabs LaTeX table (needs amssymb and multirow), prompt sets as row groups."""
+    """A booktabs LaTeX table (needs the booktabs and amssymb packages), prompt sets as row groups."""
     lay = layout(df)
     shown = display_frame(df, LATEX, lay).set_index(["Testset", "System"])
     styler = shown.style
-    body = styler.to_latex(hrules=True, multirow_align="t", clines="skip-last;data",
+    body = styler.to_latex(hrules=True, multirow_align="naive", clines="skip-last;data",
                            column_format="ll" + "l" * len(shown.columns))
     notes = "\\\\\n".join(footnotes(df, lay, LATEX))
     return ("\\begin{table}[t]\n\\centering\n\\caption{" + LATEX.escape(caption) + "}\n" + body

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import subprocess
 
 import pandas as pd
 import pytest
@@ -154,3 +156,16 @@ def test_paper_rows_sit_under_the_matching_measured_column_with_a_footnote(make_
     assert df["UTMOS"].notna().sum() == 6  # no measured UTMOS: its own quoted column
     md = to_markdown(df)
     assert "WER (%): quoted from DiTAR" in md and "not measured by ttsbench" in md
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
+def test_latex_compiles(make_run, tmp_path):
+    make_run("tone_{x}&#%$~^\\", wer=2.0, sim=0.6, flops=1e12, ci=0.2)
+    make_run("<b>", wer=3.0, sim=0.5, wer_fp="beefbeef0002")
+    tex = to_latex(build_table([tmp_path / "runs", *paper_rows("ditar-table1")]), caption="50% & more_")
+    doc = tmp_path / "t.tex"
+    doc.write_text("\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage{booktabs,amssymb}\n"
+                   "\\begin{document}\n" + tex + "\\end{document}\n", encoding="utf-8")
+    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", doc.name], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout[-2000:]
