@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="write the baseline from this run and exit 0")
     p.add_argument("--rel", type=float, default=None,
                    help="with --write-baseline: relative tolerance (default 0.05)")
-    p.add_argument("--abs", type=float, default=None, dest="abs_",
+    p.add_argument("--abs", type=float, default=None, dest="abs_", metavar="ABS",
                    help="with --write-baseline: absolute tolerance in each metric's unit "
                         "(default: CI half-width)")
     p.set_defaults(func=cmd_check)
