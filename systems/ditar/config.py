@@ -41,7 +41,7 @@ class DiTARConfig:
     patch_size: int = 4  # P: frames per LM step (Table 1 / §4.3 default)
     history_patches: int = 1  # clean previous patches given to LocDiT as prefix (Table 5: 1 is best at P=4)
     # Text (§3.5.4): phone lookup table; id 0 is padding. Must cover the front end's table.
-    phone_vocab: int = 512
+    phone_vocab: int = 1024  # the front end's table has 531 rows (frontend.TABLE_VERSION); room to append
     # Aggregation encoder (bidirectional, learnable special token in front, §3.5.2).
     enc_layers: int = 6
     enc_dim: int = 1024

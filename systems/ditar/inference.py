@@ -130,22 +130,31 @@ def build_prefix(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
 
 def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
                  generators: Sequence[torch.Generator], sampler: SamplerConfig | None = None,
-                 gen: GenerationConfig | None = None) -> Iterator[PatchStep]:
-    """Yield every AR step's patches as soon as LocDiT has sampled them (see the module docstring)."""
+                 gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None) -> Iterator[PatchStep]:
+    """Yield every AR step's patches as soon as LocDiT has sampled them (see the module docstring).
+
+    `row_max` caps each row's patches (default: `gen.max_patches` for all); a row that reaches its
+    cap ends without the stop head.
+    """
     cfg, sampler, gen = model.cfg, sampler or SamplerConfig(), gen or GenerationConfig()
     if len(generators) != len(phones):
         raise InputError(f"generate: {len(generators)} generators for {len(phones)} rows (one per row)")
+    caps = [min(int(r), gen.max_patches) for r in row_max] if row_max is not None else [gen.max_patches] * len(phones)
+    if len(caps) != len(phones) or min(caps) < 1:
+        raise InputError(f"generate: row_max needs one cap >= 1 per row, got {list(row_max or [])}")
     prefix = build_prefix(model, phones, prompts)
     B, S0, _ = prefix.embeds.shape
     device, dtype = prefix.embeds.device, prefix.embeds.dtype
-    cache = model.new_cache(B, S0 + gen.max_patches, device)
+    steps = max(caps)
+    limit = torch.tensor(caps, device=device)
+    cache = model.new_cache(B, S0 + steps, device)
     h = model.lm_prefill(prefix.embeds, prefix.positions, prefix.key_valid, cache)[:, -1]  # (B, D)
     position, key_valid, history = prefix.positions[:, -1:], prefix.key_valid, prefix.history
     noise = NoiseBank(generators, (cfg.patch_size, cfg.latent_dim), device, gen.noise_block)
     active = torch.ones(B, dtype=torch.bool, device=device)
     count = torch.zeros(B, dtype=torch.long, device=device)
     after_last = cfg.stop_label == "after_last"
-    for step in range(gen.max_patches):
+    for step in range(steps):
         may_stop = (model.stop_prob(h) > gen.stop_threshold)
         if after_last:
             active &= ~(may_stop & (count >= gen.min_patches))
@@ -157,7 +166,8 @@ def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
         yield PatchStep(step, x, emitted)
         if not after_last:
             active &= ~(may_stop & (count >= gen.min_patches))
-        if step + 1 == gen.max_patches or not bool(active.any()):
+        active &= count < limit
+        if step + 1 == steps or not bool(active.any()):
             return
         if cfg.history_patches:
             history = torch.cat([history, x.to(history.dtype)], dim=1)[:, -cfg.history_frames:]
@@ -170,11 +180,12 @@ def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
 
 def generate(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
              generators: Sequence[torch.Generator], sampler: SamplerConfig | None = None,
-             gen: GenerationConfig | None = None) -> list[Tensor]:
+             gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None) -> list[Tensor]:
     """Run `iter_patches` to the end; per row its generated latents (n_b * P, C), fp32."""
     chunks: list[list[Tensor]] = [[] for _ in phones]
-    for step in iter_patches(model, phones, prompts, generators, sampler, gen):
+    for step in iter_patches(model, phones, prompts, generators, sampler, gen, row_max):
         for b in torch.nonzero(step.emitted).flatten().tolist():
             chunks[b].append(step.patches[b])
     C = model.cfg.latent_dim
-    return [torch.cat(c, dim=0) if c else torch.zeros(0, C) for c in chunks]
+    device = model.phone_embed.weight.device
+    return [torch.cat(c, dim=0) if c else torch.zeros(0, C, device=device) for c in chunks]

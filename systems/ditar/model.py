@@ -260,17 +260,18 @@ class DiTAR(nn.Module):
     @torch.no_grad()
     def generate(self, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
                  generators: Sequence[torch.Generator], sampler: SamplerConfig | None = None,
-                 gen: GenerationConfig | None = None) -> list[Tensor]:
+                 gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None) -> list[Tensor]:
         """Batched synthesis: per item its generated latents (n_b * P, C), prompt excluded."""
         from ttsbench.systems.ditar.inference import generate
 
-        return generate(self, phones, prompts, generators, sampler, gen)
+        return generate(self, phones, prompts, generators, sampler, gen, row_max)
 
     @torch.no_grad()
     def iter_patches(self, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
                      generators: Sequence[torch.Generator], sampler: SamplerConfig | None = None,
-                     gen: GenerationConfig | None = None) -> Iterator[PatchStep]:
+                     gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None
+                     ) -> Iterator[PatchStep]:
         """Yield each AR step's patches (B, P, C) as soon as they are sampled (first-patch latency)."""
         from ttsbench.systems.ditar.inference import iter_patches
 
-        yield from iter_patches(self, phones, prompts, generators, sampler, gen)
+        yield from iter_patches(self, phones, prompts, generators, sampler, gen, row_max)

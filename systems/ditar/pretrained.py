@@ -1,0 +1,165 @@
+"""Loading DiTAR weights for inference: training checkpoints and exported folders.
+
+Accepted checkpoint locations (`SystemSpec.checkpoint`, or `<cache_dir>/ditar-<size>/`):
+
+1. A training checkpoint file written by `ttsbench train ditar` (`<out>/checkpoints/step_*.pt`,
+   format "ttsbench.ditar.train/1", read with `torch.load(weights_only=True)`): `model` (state
+   dict), `model_config` (DiTARConfig fields), `tokenizer` (its describe() + "source": the
+   tokenizer folder or registered name it was trained with), `frontend` (PhoneFrontend.describe()).
+2. A training output folder: its newest `checkpoints/step_*.pt`.
+3. An exported folder (`export()` writes it; safetensors, no pickle at all)::
+
+       <dir>/config.json         {"format": "ttsbench.ditar/1", "model_config", "tokenizer",
+                                  "frontend", "source"}
+       <dir>/model.safetensors   the model's state dict (fp32)
+       <dir>/tokenizer/          the speech tokenizer folder (tokenizer.json [+ weights.safetensors])
+
+The tokenizer and phone table the model was trained with are checked against what inference
+uses: a mismatch is one clear error, never silently wrong audio.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ttsbench.errors import InputError, MissingModelError
+
+TRAIN_FORMAT = "ttsbench.ditar.train/1"
+EXPORT_FORMAT = "ttsbench.ditar/1"
+CONFIG_FILE, WEIGHTS_FILE, TOKENIZER_DIR = "config.json", "model.safetensors", "tokenizer"
+
+
+@dataclass
+class LoadedCheckpoint:
+    """What inference needs from a checkpoint, before building modules."""
+
+    path: Path
+    state: dict[str, torch.Tensor]
+    model_config: dict[str, Any]
+    tokenizer_info: dict[str, Any]
+    frontend_info: dict[str, Any]
+    tokenizer_dir: Path | None  # the exported folder's tokenizer/, when there is one
+    sha256: str  # of the weights file(s): identifies the model in run manifests
+
+
+def read_checkpoint(path: Path) -> LoadedCheckpoint:
+    """Read any of the three layouts in the module docstring; a wrong path is one clear error."""
+    path = Path(path).expanduser()
+    if path.is_dir() and (path / CONFIG_FILE).is_file():
+        return _read_export(path)
+    if path.is_file() and path.name == WEIGHTS_FILE and (path.parent / CONFIG_FILE).is_file():
+        return _read_export(path.parent)
+    if path.is_dir():
+        steps = sorted((path / "checkpoints").glob("step_*.pt")) if (path / "checkpoints").is_dir() else []
+        if not steps:
+            raise MissingModelError(f"no DiTAR checkpoint in {path}: expected {CONFIG_FILE} + {WEIGHTS_FILE} "
+                                    f"(exported) or checkpoints/step_*.pt (training output)")
+        path = steps[-1]
+    if not path.is_file():
+        raise MissingModelError(f"DiTAR checkpoint not found: {path}")
+    return _read_training(path)
+
+
+def _read_training(path: Path) -> LoadedCheckpoint:
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for corrupt or foreign files
+        raise InputError(f"cannot read DiTAR checkpoint {path}: {str(err).splitlines()[0]}") from None
+    if not isinstance(raw, dict) or raw.get("format") != TRAIN_FORMAT or "model" not in raw:
+        fmt = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
+        raise InputError(f"{path}: not a DiTAR training checkpoint (format {fmt!r}, expected {TRAIN_FORMAT!r})")
+    return LoadedCheckpoint(path, raw["model"], dict(raw.get("model_config") or {}), dict(raw.get("tokenizer") or {}),
+                            dict(raw.get("frontend") or {}), None, _file_sha256(path))
+
+
+def _read_export(directory: Path) -> LoadedCheckpoint:
+    from safetensors.torch import load_file
+
+    meta = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+    if meta.get("format") != EXPORT_FORMAT:
+        raise InputError(f"{directory / CONFIG_FILE}: format {meta.get('format')!r}, expected {EXPORT_FORMAT!r}")
+    weights = directory / WEIGHTS_FILE
+    if not weights.is_file():
+        raise MissingModelError(f"DiTAR weights not found: {weights}")
+    tok_dir = directory / TOKENIZER_DIR
+    return LoadedCheckpoint(directory, load_file(str(weights)), dict(meta["model_config"]),
+                            dict(meta.get("tokenizer") or {}), dict(meta.get("frontend") or {}),
+                            tok_dir if tok_dir.is_dir() else None, _file_sha256(weights))
+
+
+def resolve_tokenizer(ckpt: LoadedCheckpoint | None, override: str, cache_dir: Path | None,
+                      device: str) -> Any:
+    """The speech tokenizer: `override` (folder or registered name) > the export's tokenizer/ >
+    the training checkpoint's recorded source > "mel" (random-weight models only)."""
+    from ttsbench.systems.ditar.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
+
+    source = override or (str(ckpt.tokenizer_dir) if ckpt and ckpt.tokenizer_dir else "") or \
+        (str(ckpt.tokenizer_info.get("source", "")) if ckpt else "") or "mel"
+    candidates = [Path(source).expanduser()]
+    if cache_dir is not None and not candidates[0].is_absolute():
+        candidates.append(cache_dir / source)
+    folder = next((c for c in candidates if c.is_dir()), None)
+    if folder is not None:
+        tok = load_tokenizer(folder, map_location=device)
+    elif source in TOKENIZERS.names():
+        tok = build_tokenizer(source).eval()
+        if any(True for _ in tok.parameters()):
+            raise MissingModelError(f"speech tokenizer {source!r} needs trained weights: pass tokenizer=DIR")
+    else:
+        raise MissingModelError(f"speech tokenizer {source!r} not found (not a folder here or under the cache "
+                                f"dir, not a registered name): pass tokenizer=DIR")
+    if ckpt is not None:
+        check_tokenizer(tok, ckpt)
+    return tok.to(device).eval()
+
+
+def check_tokenizer(tok: Any, ckpt: LoadedCheckpoint) -> None:
+    """The tokenizer must be the one the model was trained on (name, rates, config)."""
+    want, have = ckpt.tokenizer_info, tok.describe()
+    for key in ("name", "sample_rate", "latent_dim", "config"):
+        if key in want and json.dumps(want[key], sort_keys=True) != json.dumps(have[key], sort_keys=True):
+            raise InputError(f"{ckpt.path}: trained with tokenizer {key}={want[key]!r}, but the tokenizer given "
+                             f"has {have[key]!r}; pass tokenizer=DIR of the right one")
+
+
+def check_frontend(frontend: Any, ckpt: LoadedCheckpoint) -> None:
+    """The phone table must be the one the model was trained with."""
+    want, have = ckpt.frontend_info, frontend.describe()
+    for key in ("table_version", "table_sha256"):
+        if key not in want or want[key] != have[key]:
+            raise InputError(f"{ckpt.path}: trained with phone front end {want.get('name', want)!r} "
+                             f"({key}={want.get(key)!r}), this one has {key}={have[key]!r}")
+
+
+def export(checkpoint: str | Path, out_dir: str | Path, *, tokenizer: str | None = None) -> Path:
+    """Write an exported folder (safetensors) from a training checkpoint and its tokenizer."""
+    from safetensors.torch import save_file
+
+    ckpt = read_checkpoint(Path(checkpoint))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tok = resolve_tokenizer(ckpt, tokenizer or "", None, "cpu")
+    if (out / TOKENIZER_DIR).exists():
+        shutil.rmtree(out / TOKENIZER_DIR)
+    tok.save(out / TOKENIZER_DIR)
+    state = {k: v.detach().float().cpu().contiguous() for k, v in ckpt.state.items()}
+    save_file(state, str(out / WEIGHTS_FILE))
+    meta = {"format": EXPORT_FORMAT, "model_config": ckpt.model_config, "tokenizer": tok.describe(),
+            "frontend": ckpt.frontend_info, "source": {"checkpoint": str(ckpt.path), "sha256": ckpt.sha256}}
+    (out / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return out
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()[:16]

@@ -1,0 +1,273 @@
+"""Registered DiTAR systems: `ditar-0.1b`, `ditar-0.4b`, `ditar-0.6b`, `ditar-1b` (paper Table 8)
+and `ditar-tiny` (tests: random weights, ~80k parameters).
+
+Weights: `checkpoint=` a training checkpoint, a training output folder or an exported folder (see
+`ttsbench.systems.ditar.pretrained`), else `<cache_dir>/ditar-<size>/` when it exists. With none,
+`ditar-tiny` builds random weights deterministically; the paper sizes need `random_weights=true`
+(timing only) and otherwise fail with one line.
+
+Options (``ditar-0.6b:checkpoint=PATH,nfe=10,cfg=1.0,...``):
+    nfe=10              LocDiT network calls per patch (each = 2 batched passes when cfg > 0)
+    cfg=1.0             LM-guidance scale w, paper convention (0 = off); alias guidance=
+    temperature=1.0     tau in [0, 1] (1: ODE from N(0, I); 0: greedy, deterministic); alias tau=
+    max_seconds=30      cap on generated audio per utterance
+    min_patches=0       no stop before this many patches; max_patches=0 (0: from max_seconds).
+                        min_patches == max_patches forces a fixed length (timing runs).
+    stop_threshold=0.5  stop when p_stop exceeds it (> 1 disables the stop head)
+    tokenizer=DIR|NAME  speech tokenizer (default: the checkpoint's; random weights: "mel")
+    dtype=fp32|bf16     bf16 runs the model under autocast (CUDA)
+    random_weights=false, weight_seed=0, patch=P, history=H   (the last two only with random
+                        weights: a trained model's patch size and history are fixed)
+
+Random weights have a meaningless stop head: unless min/max_patches are given, each utterance
+then gets a length from its target text (RANDOM_TOKENS_PER_SECOND) and the stop head is off.
+Their audio is noise of arbitrary loudness, so it is attenuated to a 0.9 peak when louder.
+
+Streaming: `stream(batch, seed=...)` yields each AR step's patches (`PatchStep`) as LocDiT
+samples them, after `prepare()` (prompt audio read and encoded, phones, generators): the cost
+layer times the first patch from there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from ttsbench.errors import InputError, MissingModelError
+from ttsbench.plugins import SYSTEMS
+from ttsbench.systems.base import Capabilities, TTSSystem
+from ttsbench.types import LoadContext, Prompt, SystemSpec
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+RANDOM_TOKENS_PER_SECOND = 12.0  # phone tokens per second of speech assumed for random-weight lengths
+
+
+@dataclass
+class Prepared:
+    """One batch ready for `DiTAR.generate` / `iter_patches`."""
+
+    phones: list[list[int]]
+    prompts: list[torch.Tensor]  # (T_b, C) prompt latents
+    generators: list[torch.Generator]
+    row_max: list[int] | None
+
+
+class DiTARSystem(TTSSystem):
+    """DiTAR (Jia et al., 2025): patch LM + LocDiT, batched KV-cached inference."""
+
+    size = "0.6b"
+    capabilities = Capabilities(zero_shot=True, needs_prompt_text=True, streaming=True, max_batch=64)
+
+    def __init__(self, model: Any, tokenizer: Any, frontend: Any, options: dict[str, Any], *,
+                 random_weights: bool, weights: str) -> None:
+        from ttsbench.systems.ditar.inference import GenerationConfig
+        from ttsbench.systems.ditar.sampling import SamplerConfig
+
+        self.model, self.tokenizer, self.frontend = model, tokenizer, frontend
+        self.options, self.random_weights, self.weights = options, random_weights, weights
+        self.sample_rate = int(tokenizer.sample_rate)
+        self.sampler = SamplerConfig(nfe=options["nfe"], guidance_scale=options["cfg"],
+                                     temperature=options["temperature"])
+        self.patches_per_second = tokenizer.frame_rate / model.cfg.patch_size
+        cap = options["max_patches"] or max(1, math.ceil(options["max_seconds"] * self.patches_per_second))
+        self.gen = GenerationConfig(max_patches=cap, min_patches=min(options["min_patches"], cap),
+                                    stop_threshold=options["stop_threshold"])
+        if random_weights and not (options["min_patches"] or options["max_patches"]):
+            self.gen = replace(self.gen, stop_threshold=2.0)  # untrained stop head: lengths come from text
+
+    # ---- loading ----------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, spec: SystemSpec, ctx: LoadContext) -> DiTARSystem:
+        from ttsbench.systems.ditar.frontend import PhoneFrontend
+        from ttsbench.systems.ditar.pretrained import check_frontend, read_checkpoint, resolve_tokenizer
+
+        options = _options(spec)
+        path = spec.checkpoint
+        if path is None and ctx.cache_dir is not None and (ctx.cache_dir / f"ditar-{cls.size}").exists():
+            path = ctx.cache_dir / f"ditar-{cls.size}"
+        random_weights = path is None
+        if random_weights and cls.size != "tiny" and not options["random_weights"]:
+            raise MissingModelError(f"{spec.name}: no checkpoint (pass checkpoint=PATH, or put an exported model in "
+                                    f"<cache_dir>/ditar-{cls.size}/; random_weights=true for timing only)")
+        frontend = PhoneFrontend()
+        ckpt = None if random_weights else read_checkpoint(path)
+        tokenizer = resolve_tokenizer(ckpt, options["tokenizer"], ctx.cache_dir, ctx.device)
+        if ckpt is not None:
+            check_frontend(frontend, ckpt)
+        model = _build_model(cls.size, ckpt, tokenizer, frontend, options, spec.name)
+        dtype = DTYPES[options["dtype"]]
+        model = model.to(ctx.device).eval()
+        options["autocast"] = dtype != torch.float32
+        weights = f"random (seed {options['weight_seed']})" if ckpt is None else f"{ckpt.path} sha256:{ckpt.sha256}"
+        return cls(model, tokenizer, frontend, options, random_weights=random_weights, weights=weights)
+
+    # ---- synthesis ----------------------------------------------------------------------------------
+    def prepare(self, batch: Sequence[Prompt], seed: int) -> Prepared:
+        """Read and encode the prompt audio, phonemize the texts, seed one generator per utterance."""
+        from ttsbench.audio import read_audio
+        from ttsbench.systems.ditar.frontend import WORD
+        from ttsbench.systems.tone import item_rng
+
+        device = self.model.phone_embed.weight.device
+        phones, prompts, gens, caps = [], [], [], []
+        for p in batch:
+            target = self.frontend.encode(p.target_text, p.lang)
+            if not target:
+                raise InputError(f"{p.utt_id}: the target text has no pronounceable phones: {p.target_text!r}")
+            context = self.frontend.encode(p.prompt_text, p.lang) if p.prompt_text.strip() else []
+            phones.append(context + [self.frontend.ids[WORD]] + target if context else target)
+            wav, _ = read_audio(p.prompt_wav, self.tokenizer.sample_rate)
+            with torch.no_grad():
+                prompts.append(self.tokenizer.encode(torch.from_numpy(wav)[None].to(device))[0].float())
+            gens.append(torch.Generator(device="cpu").manual_seed(int(item_rng(seed, p.utt_id).integers(2**62))))
+            caps.append(max(1, math.ceil(len(target) / RANDOM_TOKENS_PER_SECOND * self.patches_per_second)))
+        use_caps = self.random_weights and not (self.options["min_patches"] or self.options["max_patches"])
+        return Prepared(phones, prompts, gens, caps if use_caps else None)
+
+    def stream(self, batch: Sequence[Prompt], *, seed: int) -> Iterator[Any]:
+        """Yield `PatchStep`s (patches (B, P, C), which rows emitted them) as they are sampled."""
+        prep = self.prepare(batch, seed)
+        with torch.no_grad(), self._autocast():
+            yield from self.model.iter_patches(prep.phones, prep.prompts, prep.generators, self.sampler, self.gen,
+                                               prep.row_max)
+
+    def synthesize(self, batch: Sequence[Prompt], *, seed: int) -> list[np.ndarray]:
+        prep = self.prepare(batch, seed)
+        with torch.no_grad(), self._autocast():
+            latents = self.model.generate(prep.phones, prep.prompts, prep.generators, self.sampler, self.gen,
+                                          prep.row_max)
+        return [self._decode(x) for x in latents]
+
+    @torch.no_grad()
+    def _decode(self, latents: torch.Tensor) -> np.ndarray:
+        if latents.shape[0] == 0:
+            return np.zeros(0, dtype=np.float32)  # stopped at once: the runner marks the row failed
+        wav = self.tokenizer.decode(latents[None].float())[0].detach().cpu().numpy().astype(np.float32)
+        if self.random_weights:  # untrained latents decode to noise of any loudness: keep it a valid waveform
+            wav = wav / max(1.0, float(np.abs(wav).max()) / 0.9)
+        return wav
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        device = self.model.phone_embed.weight.device
+        if not self.options["autocast"]:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+    @torch.no_grad()
+    def resynthesize(self, wav: np.ndarray, sample_rate: int) -> np.ndarray | None:
+        """The prompt through the speech tokenizer (encode, decode), for SIM-r."""
+        from ttsbench.audio import resample
+
+        device = self.model.phone_embed.weight.device
+        x = torch.from_numpy(resample(wav, sample_rate, self.tokenizer.sample_rate))[None].to(device)
+        return self.tokenizer.decode(self.tokenizer.encode(x))[0].cpu().numpy().astype(np.float32)
+
+    # ---- reporting ----------------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        from ttsbench.systems.ditar.configio import to_dict
+
+        return {"size": self.size, "weights": self.weights, "random_weights": self.random_weights,
+                "parameters": sum(p.numel() for p in self.model.parameters()),
+                "model_config": to_dict(self.model.cfg), "sampler": asdict(self.sampler),
+                "generation": asdict(self.gen), "dtype": self.options["dtype"],
+                "nfe_convention": "network calls per patch; each holds both guidance passes when cfg > 0",
+                "tokenizer": self.tokenizer.describe(), "frontend": self.frontend.describe()}
+
+    def arch(self) -> Any:
+        from ttsbench.metrics.cost import ditar_arch
+
+        return ditar_arch(self.model.cfg, nfe=self.sampler.nfe, guidance=self.sampler.guidance_scale != 0,
+                          frame_rate=self.tokenizer.frame_rate, name=self.registry_name or f"ditar-{self.size}")
+
+
+def _options(spec: SystemSpec) -> dict[str, Any]:
+    o = {"nfe": spec.option("nfe", 10), "cfg": spec.option("cfg", spec.option("guidance", 1.0)),
+         "temperature": spec.option("temperature", spec.option("tau", 1.0)),
+         "max_seconds": spec.option("max_seconds", 30.0), "min_patches": spec.option("min_patches", 0),
+         "max_patches": spec.option("max_patches", 0), "stop_threshold": spec.option("stop_threshold", 0.5),
+         "tokenizer": spec.option("tokenizer", ""), "dtype": spec.option("dtype", "fp32"),
+         "random_weights": spec.option("random_weights", spec.option("weights", "") == "random"),
+         "weight_seed": spec.option("weight_seed", 0), "patch": spec.option("patch", 0),
+         "history": spec.option("history", -1)}
+    if o["dtype"] not in DTYPES:
+        raise InputError(f"{spec.name}: dtype={o['dtype']!r}; use one of {', '.join(DTYPES)}")
+    if o["max_seconds"] <= 0 or o["min_patches"] < 0 or o["max_patches"] < 0:
+        raise InputError(f"{spec.name}: max_seconds > 0 and min/max_patches >= 0 required")
+    return o
+
+
+def _build_model(size: str, ckpt: Any, tokenizer: Any, frontend: Any, o: dict[str, Any], name: str) -> Any:
+    from ttsbench.systems.ditar.config import DiTARConfig
+    from ttsbench.systems.ditar.configio import from_dict, to_dict
+    from ttsbench.systems.ditar.model import DiTAR
+
+    if ckpt is None:
+        changes: dict[str, Any] = {"latent_dim": int(tokenizer.latent_dim)}
+        if o["patch"]:
+            changes["patch_size"] = o["patch"]
+        if o["history"] >= 0:
+            changes["history_patches"] = o["history"]
+        cfg = DiTARConfig.from_size(size, **changes)
+        with torch.random.fork_rng(devices=[]):  # deterministic weights, global RNG untouched
+            torch.manual_seed(o["weight_seed"])
+            model = DiTAR(cfg)
+    else:
+        cfg = from_dict(DiTARConfig, {**to_dict(DiTARConfig()), **ckpt.model_config}, where=str(ckpt.path))
+        for key, field, unset in (("patch", "patch_size", 0), ("history", "history_patches", -1)):
+            if o[key] != unset and o[key] != getattr(cfg, field):
+                raise InputError(f"{name}: {key}={o[key]}, but the checkpoint was trained with {field}="
+                                 f"{getattr(cfg, field)}")
+        model = DiTAR(cfg)
+        missing, unexpected = model.load_state_dict(ckpt.state, strict=False)
+        if missing or unexpected:
+            raise InputError(f"{ckpt.path}: weights do not fit DiTAR {cfg.lm_layers}x{cfg.lm_dim} "
+                             f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+    if cfg.latent_dim != tokenizer.latent_dim:
+        raise InputError(f"{name}: the model takes {cfg.latent_dim}-d latents, the tokenizer makes "
+                         f"{tokenizer.latent_dim}-d")
+    if cfg.phone_vocab < frontend.vocab_size:
+        raise InputError(f"{name}: phone table of {cfg.phone_vocab} rows < the front end's {frontend.vocab_size}")
+    return model
+
+
+@SYSTEMS.register("ditar-0.1b")
+class DiTAR01B(DiTARSystem):
+    """DiTAR ~0.1B (Table 8: encoder 4x512, LM 24x512, LocDiT 4x512); needs a checkpoint."""
+
+    size = "0.1b"
+
+
+@SYSTEMS.register("ditar-0.4b")
+class DiTAR04B(DiTARSystem):
+    """DiTAR ~0.4B (Table 8: encoder 4x1024, LM 24x1024, LocDiT 4x1024); needs a checkpoint."""
+
+    size = "0.4b"
+
+
+@SYSTEMS.register("ditar-0.6b")
+class DiTAR06B(DiTARSystem):
+    """DiTAR ~0.6B (Table 8, the paper's Table 1 model: 6/36/6 x 1024, P=4); needs a checkpoint."""
+
+    size = "0.6b"
+
+
+@SYSTEMS.register("ditar-1b")
+class DiTAR1B(DiTARSystem):
+    """DiTAR ~1B (Table 8: encoder 8x1024, LM 24x1536, LocDiT 8x1024); needs a checkpoint."""
+
+    size = "1b"
+
+
+@SYSTEMS.register("ditar-tiny")
+class DiTARTiny(DiTARSystem):
+    """DiTAR, tiny random weights on log-mel frames: contract tests only, not speech."""
+
+    size = "tiny"
+    capabilities = Capabilities(zero_shot=True, needs_prompt_text=True, streaming=True, max_batch=64,
+                                random_weights=True)
