@@ -12,6 +12,7 @@ configurations alone (DiTAR: with the NFE reading explained below); see docs/RES
 
 from __future__ import annotations
 
+from ttsbench.metrics.cost.builders import register_model_archs
 from ttsbench.metrics.cost.spec import ONE, ArchSpec, Block, Length
 from ttsbench.plugins import ARCHS
 
@@ -156,6 +157,8 @@ F5_TTS = ARCHS.register("f5-tts")(ArchSpec(
     assumptions=("the ConvNeXt-V2 text encoder (4 x 512) is not counted, as in Table 1; counting its "
                  "pointwise layers adds ~0.66 TFLOPs (+1.8 %)",),
 ))
+
+register_model_archs()  # ditar-<size> and nar-dit-<size>: our own models, built from their configs
 
 TABLE1 = (VALL_E, MEGATTS2, NATURALSPEECH3, NATURALSPEECH2, VOICEBOX, DITAR, MASKGCT, E2_TTS, F5_TTS)
 

@@ -32,7 +32,7 @@ def ditar_arch(cfg: Any, *, nfe: int = 10, guidance: bool = True, frame_rate: fl
               length=L(one=1, history=1, patch=1), calls=L(target_patches=1), per_nfe=True, cfg=True),
     )
     return ArchSpec(
-        name=name, label=label or f"DiTAR ({name}, {nfe} LocDiT calls/patch)", blocks=blocks,
+        name=name, label=label or f"{name} (NFE={nfe} calls)", blocks=blocks,
         frame_rate=frame_rate, params=_params(cfg), nfe=nfe, cfg=guidance, patch_size=cfg.patch_size,
         history=cfg.history_patches,
         sources=("ttsbench.systems.ditar.config.DiTARConfig (paper Table 8 sizes)",),
@@ -49,7 +49,7 @@ def nar_arch(cfg: Any, *, nfe: int = 10, guidance: bool = True, name: str = "nar
     block = Block("DiT over the full sequence", "transformer", cfg.layers, cfg.dim, ffn=cfg.ffn, ffn_mats=mats,
                   length=L(one=1, prompt=1, target=1), per_nfe=True, cfg=True)
     return ArchSpec(
-        name=name, label=label or f"NAR DiT ({name}, NFE={nfe})", blocks=(block,), frame_rate=cfg.frame_rate,
+        name=name, label=label or f"{name} (NFE={nfe})", blocks=(block,), frame_rate=cfg.frame_rate,
         params=f"{cfg.layers}x{cfg.dim}/{cfg.ffn}", nfe=nfe, cfg=guidance,
         sources=("ttsbench.systems.nar.config.NARConfig: DiTAR's blocks (systems/ditar/layers.py), "
                  "E2/F5-style text in-frame, fixed total duration",),
@@ -58,5 +58,18 @@ def nar_arch(cfg: Any, *, nfe: int = 10, guidance: bool = True, name: str = "nar
 
 
 def _params(cfg: Any) -> str:
-    return (f"enc {cfg.enc_layers}x{cfg.enc_dim}, LM {cfg.lm_layers}x{cfg.lm_dim}, "
-            f"LocDiT {cfg.dit_layers}x{cfg.dit_dim}")
+    return f"{cfg.enc_layers}+{cfg.lm_layers}+{cfg.dit_layers}L"
+
+
+def register_model_archs() -> None:
+    """ARCHS entries for our own models: ditar-{tiny,0.1b,0.4b,1b} (10 LocDiT calls per patch, x2 CFG;
+    "ditar-0.6b" is Table 1's row, see archs.py) and nar-dit-{tiny,0.6b} (NFE 10, x2 CFG)."""
+    from ttsbench.plugins import ARCHS
+    from ttsbench.systems.ditar.config import SIZES as DITAR_SIZES
+    from ttsbench.systems.nar.config import SIZES as NAR_SIZES
+
+    for size, cfg in DITAR_SIZES.items():
+        if size != "0.6b":
+            ARCHS.add(f"ditar-{size}", ditar_arch(cfg, nfe=10, name=f"ditar-{size}"))
+    for size, cfg in NAR_SIZES.items():
+        ARCHS.add(f"nar-dit-{size}", nar_arch(cfg, nfe=10, name=f"nar-dit-{size}"))

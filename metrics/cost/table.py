@@ -51,6 +51,10 @@ def flops_rows(names: Sequence[str] | None, setup: CostSetup) -> list[dict[str, 
     return [flops_row(get_spec(n), setup) for n in (names or table1_names())]
 
 
+def _tf(tflops: float) -> str:
+    return f"{tflops:.3f}" if tflops >= 0.1 else f"{tflops:.3g}"
+
+
 def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
@@ -64,12 +68,12 @@ def render_text(rows: Sequence[dict[str, Any]], setup: CostSetup, *, markdown: b
     for r in rows:
         mark = " †" if r["fitted"] else ""
         body.append([r["label"] + mark, r["params"] or "-", _fmt(r["nfe"], "d"),
-                     "-" if r["cfg"] is None else ("yes" if r["cfg"] else "no"), f"{r['tflops']:.3f}",
+                     "-" if r["cfg"] is None else ("yes" if r["cfg"] else "no"), _tf(r["tflops"]),
                      _fmt(r["paper_tflops"], "g"), "-" if r["rel_diff"] is None else f"{100 * r['rel_diff']:+.1f} %",
                      {None: "-", True: "yes", False: "no"}[r["rounds_to_paper"]]])
         if show_blocks:
             for b in r["blocks"]:
-                body.append([f"  {b['name']}", "", "", "", f"{b['flops'] / 1e12:.3f}", "",
+                body.append([f"  {b['name']}", "", "", "", _tf(b["flops"] / 1e12), "",
                              f"{b['calls']} x len {b['length']}" + (f"+{b['steps']} steps" if b["steps"] else ""), ""])
     lines = [f"Analytic FLOPs per utterance (unit: {UNIT}; DiTAR paper A.4 formulas, typos fixed): "
              f"{setup.prompt_seconds:g} s prompt -> {setup.target_seconds:g} s speech, text {setup.text_rate:g} "
