@@ -1,0 +1,74 @@
+"""`ttsbench params [SIZE ...]`: parameter counts of DiTAR's sizes (paper Table 8) per component.
+
+Models are built on PyTorch's meta device, so even the 1B size costs no memory or time.
+
+    ttsbench params                         # tiny, 0.1b, 0.4b, 0.6b, 1b
+    ttsbench params 0.6b --set ffn_act=swiglu --set patch_size=2
+    ttsbench params --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+NOMINAL = {"0.1b": "~0.1 B", "0.4b": "~0.4 B", "0.6b": "~0.6 B", "1b": "~1 B", "tiny": "(tests)"}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("params", help="parameter counts of the DiTAR sizes (Table 8), per component",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("sizes", nargs="*", help="sizes to count (default: all)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override a DiTARConfig field, e.g. --set ffn_act=swiglu (repeatable)")
+    p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    p.set_defaults(func=cmd_params)
+    return p
+
+
+def count_parameters(cfg: Any) -> dict[str, int]:
+    """Parameters of each DiTAR component for a DiTARConfig (meta device: no memory used)."""
+    import torch
+
+    from ttsbench.systems.ditar.model import DiTAR
+
+    with torch.device("meta"):
+        model = DiTAR(cfg)
+
+    def n(module: torch.nn.Module) -> int:
+        return sum(p.numel() for p in module.parameters())
+
+    parts = {"phone_table": n(model.phone_embed), "encoder": n(model.encoder), "lm": n(model.lm),
+             "stop_head": n(model.stop_head), "locdit": n(model.locdit)}
+    parts["total"] = n(model)
+    assert parts["total"] == sum(v for k, v in parts.items() if k != "total")
+    return parts
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from ttsbench.systems.ditar.config import SIZES, DiTARConfig
+    from ttsbench.systems.ditar.configio import apply_override, from_dict, to_dict
+
+    sizes = args.sizes or list(SIZES)
+    rows = []
+    for size in sizes:
+        base = DiTARConfig.from_size(size)
+        raw = to_dict(base)
+        for item in args.overrides:
+            apply_override(raw, item)
+        cfg = from_dict(DiTARConfig, raw, where="--set")
+        rows.append({"size": size.lower(), "paper": NOMINAL.get(size.lower(), ""), **count_parameters(cfg)})
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return 0
+    print("DiTAR parameters (millions; exact integer count in the last column). "
+          "lm excludes the phone table and the stop head.")
+    print(f"{'size':6s} {'paper':>7s} {'phones':>8s} {'encoder':>8s} {'lm':>8s} {'stop':>6s} {'locdit':>8s} "
+          f"{'total':>8s} {'total (count)':>15s}")
+    for r in rows:
+        m = {k: r[k] / 1e6 for k in ("phone_table", "encoder", "lm", "stop_head", "locdit", "total")}
+        print(f"{r['size']:6s} {r['paper']:>7s} {m['phone_table']:8.2f} {m['encoder']:8.2f} {m['lm']:8.2f} "
+              f"{m['stop_head']:6.3f} {m['locdit']:8.2f} {m['total']:8.2f} {r['total']:15,d}")
+    return 0
