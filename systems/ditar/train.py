@@ -104,21 +104,23 @@ class TrainConfig:
             raise InputError(f"parallel = {self.parallel!r}; use 'ddp' or 'fsdp'")
 
 
-ModelFactory = Callable[[TrainConfig, int], nn.Module]
+ModelFactory = Callable[[TrainConfig, int, int], nn.Module]  # (cfg, latent_dim, phone_vocab) -> model
 
 
-def build_model(cfg: TrainConfig, latent_dim: int) -> nn.Module:
-    """DiTAR from `cfg.model` (a size preset and/or DiTARConfig fields); latent_dim from the tokenizer."""
+def build_model(cfg: TrainConfig, latent_dim: int, phone_vocab: int) -> nn.Module:
+    """DiTAR from `cfg.model` (a size preset and/or DiTARConfig fields), sized to the data."""
     from ttsbench.systems.ditar.config import DiTARConfig
     from ttsbench.systems.ditar.model import DiTAR
 
-    return DiTAR(model_config(DiTARConfig, cfg.model, latent_dim))
+    return DiTAR(model_config(DiTARConfig, cfg.model, latent_dim, phone_vocab))
 
 
-def model_config(config_class: type, table: Mapping[str, Any], latent_dim: int) -> Any:
+def model_config(config_class: type, table: Mapping[str, Any], latent_dim: int, phone_vocab: int = 0) -> Any:
     """A config from a `[model]` table: optional `size` (a classmethod preset), then field overrides.
 
-    The latent width always comes from the tokenizer; a `[model]` value that disagrees is an error.
+    The latent width always comes from the tokenizer (a `[model]` value that disagrees is an error);
+    the phone table grows to the front end's size unless `[model] phone_vocab` says otherwise
+    (then it must be large enough).
     """
     from ttsbench.systems.ditar.configio import from_dict
 
@@ -138,6 +140,11 @@ def model_config(config_class: type, table: Mapping[str, Any], latent_dim: int) 
             raise InputError(f"[model] {latent_field} = {values[latent_field]}, but the tokenizer makes "
                              f"{latent_dim}-d latents")
         merged[latent_field] = latent_dim
+    if "phone_vocab" in merged and phone_vocab:
+        if "phone_vocab" in values and int(values["phone_vocab"]) < phone_vocab:
+            raise InputError(f"[model] phone_vocab = {values['phone_vocab']}, but the phone front end has "
+                             f"{phone_vocab} ids")
+        merged["phone_vocab"] = max(int(merged["phone_vocab"]), phone_vocab)
     return from_dict(config_class, merged, where="[model]")
 
 
@@ -207,8 +214,8 @@ def train(cfg: TrainConfig, *, model_factory: ModelFactory | None = None,
 
     Args:
         cfg: the run.
-        model_factory: (cfg, latent_dim) -> module whose forward(DiTARBatch) returns an object with a
-            scalar `.total` loss; default `build_model` (DiTAR).
+        model_factory: (cfg, latent_dim, phone_vocab) -> module whose forward(DiTARBatch) returns an
+            object with a scalar `.total` loss; default `build_model` (DiTAR).
         frontend: text -> phone ids; default the model's PhoneFrontend.
 
     Returns:
@@ -219,7 +226,8 @@ def train(cfg: TrainConfig, *, model_factory: ModelFactory | None = None,
         frontend = frontend or build_frontend()
         data, tok_info = prepare_data(cfg, rt, frontend)
         ckpt.seed_everything(cfg.seed)  # identical initial weights on every rank
-        model = (model_factory or build_model)(cfg, int(tok_info["latent_dim"])).to(rt.device)
+        vocab = int(getattr(frontend, "vocab_size", 0)) or max(max(p) for p in data.phones) + 1
+        model = (model_factory or build_model)(cfg, int(tok_info["latent_dim"]), vocab).to(rt.device)
         if cfg.parallel == "fsdp":
             D.shard(model, rt)  # before the optimizer: FSDP swaps parameters for shards
         opt = torch.optim.AdamW(param_groups(model, cfg.optim.weight_decay), lr=cfg.optim.lr,

@@ -47,16 +47,9 @@ def speech():
     return speechlike
 
 
-class CharPhones:
-    """A stand-in G2P for data tests: one id per character (ids > 0; 0 stays padding)."""
+@pytest.fixture(scope="session")
+def phones():
+    """The model's real G2P front end (espeak-ng through phonemizer, shipped by espeakng-loader)."""
+    from ttsbench.systems.ditar.frontend import PhoneFrontend
 
-    def encode(self, text: str, lang: str) -> list[int]:
-        return [1 + (ord(c) % 97) for c in text.lower() if not c.isspace()]
-
-    def describe(self) -> dict[str, str]:
-        return {"name": "chars", "version": "1"}
-
-
-@pytest.fixture
-def char_phones() -> CharPhones:
-    return CharPhones()
+    return PhoneFrontend()

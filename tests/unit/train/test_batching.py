@@ -44,13 +44,13 @@ def test_ranks_get_disjoint_equal_shares(world):
 
 
 @pytest.fixture
-def cached(tmp_path, speech_manifest, char_phones):
+def cached(tmp_path, speech_manifest, phones):
     """A real latent/phone cache (mel tokenizer) over 40 short speech-like clips."""
     from ttsbench.systems.ditar.data import build_cache, read_manifest
     from ttsbench.systems.ditar.mel import MelTokenizer
 
     entries = read_manifest(speech_manifest(n=40, seconds=(0.05, 0.6)))
-    return build_cache(entries, tmp_path / "cache", MelTokenizer(), char_phones)
+    return build_cache(entries, tmp_path / "cache", MelTokenizer(), phones)
 
 
 def test_resume_from_position_replays_the_same_stream(cached):

@@ -13,30 +13,30 @@ from ttsbench.systems.ditar.data import LatentReader, build_cache, read_manifest
 from ttsbench.systems.ditar.mel import MelConfig, MelTokenizer
 
 
-def test_cache_holds_exactly_what_the_tokenizer_encodes(tmp_path, speech_manifest, char_phones):
+def test_cache_holds_exactly_what_the_tokenizer_encodes(tmp_path, speech_manifest, phones):
     entries = read_manifest(speech_manifest(n=3))
     tok = MelTokenizer()
-    data = build_cache(entries, tmp_path / "cache", tok, char_phones)
+    data = build_cache(entries, tmp_path / "cache", tok, phones)
     reader = LatentReader(data)
     for row, entry in enumerate(entries):
         wav, _ = read_audio(entry.wav, 24_000)
         expected = tok.encode(torch.from_numpy(wav)[None])[0]
         assert torch.equal(reader.latents(row), expected)
         assert data.frames[row] == expected.shape[0]
-        assert data.phones[row] == char_phones.encode(entry.text, "en")
+        assert data.phones[row] == phones.encode(entry.text, "en")
     assert data.speaker_names == ["spk0", "spk1"] and data.speakers == [0, 1, 0]
     meta = json.loads((data.latent_dir / "meta.json").read_text())
     assert meta["tokenizer"]["name"] == "mel" and meta["rows"] == 3
 
 
-def test_cache_is_reused_and_keyed_by_tokenizer(tmp_path, speech_manifest, char_phones):
+def test_cache_is_reused_and_keyed_by_tokenizer(tmp_path, speech_manifest, phones):
     entries = read_manifest(speech_manifest(n=2))
-    first = build_cache(entries, tmp_path / "c", MelTokenizer(), char_phones)
+    first = build_cache(entries, tmp_path / "c", MelTokenizer(), phones)
     shard = first.latent_dir / "shard_00000.safetensors"
     stamp = shard.stat().st_mtime_ns
-    again = build_cache(entries, tmp_path / "c", MelTokenizer(), char_phones)
+    again = build_cache(entries, tmp_path / "c", MelTokenizer(), phones)
     assert again.latent_dir == first.latent_dir and shard.stat().st_mtime_ns == stamp
-    other = build_cache(entries, tmp_path / "c", MelTokenizer(MelConfig(n_mels=80)), char_phones)
+    other = build_cache(entries, tmp_path / "c", MelTokenizer(MelConfig(n_mels=80)), phones)
     assert other.latent_dir != first.latent_dir
 
 
