@@ -52,5 +52,7 @@ class NARConfig:
 SIZES: dict[str, NARConfig] = {
     # Tests only: as many blocks as DiTAR "tiny" has in total (1 + 2 + 2), same width.
     "tiny": NARConfig(layers=5, dim=32, heads=2, ffn=64, time_freq_dim=32),
+    # DiTAR 0.1b's size (its 4 + 24 + 4 blocks hold ~75 M parameters): 24 x 512 / 2048.
+    "0.1b": NARConfig(layers=24, dim=512, heads=8, ffn=2048),
     "0.6b": NARConfig(),
 }

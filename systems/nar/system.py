@@ -1,12 +1,13 @@
-"""Registered NAR baseline systems: `nar-dit-0.6b` (DiTAR 0.6B's size) and `nar-dit-tiny` (tests).
+"""Registered NAR baseline systems: `nar-dit-0.6b` / `nar-dit-0.1b` (DiTAR 0.6B's / 0.1B's size) and
+`nar-dit-tiny` (tests).
 
 This project trains no NAR model: the baseline exists to time DiTAR against a NAR DiT of equal size
 (DiTAR paper Table 7 / Figure 5), and random weights are enough for that. Its audio is therefore
 noise-like; reports flag it through `Capabilities(random_weights=True)` and `describe()`.
 
 Options (``nar-dit-0.6b:key=value,...``):
-    weights=random      required for the 0.6b size unless checkpoint= is given (explicit opt-in);
-                        the tiny size defaults to random weights.
+    weights=random      (or random_weights=true, as for ditar-*) required for the 0.1b/0.6b sizes
+                        unless checkpoint= is given (explicit opt-in); the tiny size defaults to it.
     weight_seed=0       seed of the random initialisation.
     checkpoint=PATH     a safetensors state dict of NARDiT with this size's config.
     nfe=10              network calls of the DDIM sampler (CFG passes are batched in each call).
@@ -53,8 +54,8 @@ class NARSystem(TTSSystem):
 
         tokenizer = _tokenizer(spec, ctx)
         cfg = NARConfig.from_size(cls.size, latent_dim=tokenizer.latent_dim, frame_rate=tokenizer.frame_rate)
-        weights = spec.option("weights", "random" if cls.size == "tiny" else "")
-        if spec.checkpoint is None and weights != "random":
+        random = spec.option("random_weights", spec.option("weights", "random" if cls.size == "tiny" else "") == "random")
+        if spec.checkpoint is None and not random:
             raise MissingModelError(f"{spec.name} has no trained weights in this project: pass "
                                     f"'{spec.name}:weights=random' (timing only) or checkpoint=PATH.safetensors")
         dtype = DTYPES.get(spec.option("dtype", "fp32"))
@@ -97,8 +98,9 @@ class NARSystem(TTSSystem):
                            self.model.cfg.text_vocab).to(device)
         gen = torch.Generator(device="cpu").manual_seed(int(item_rng(seed, prompt.utt_id).integers(2**62)))
         out = self.model.generate(latents, text, self.sampler(), generator=gen)  # (1, T - Tp, C)
-        audio = self.tokenizer.decode(out.float())[0]
-        return audio.detach().cpu().numpy().astype(np.float32)
+        audio = self.tokenizer.decode(out.float())[0].detach().cpu().numpy().astype(np.float32)
+        peak = float(np.abs(audio).max()) if audio.size else 0.0
+        return audio * (0.9 / peak) if peak > 0.9 else audio  # random weights: arbitrary loudness
 
     def describe(self) -> dict[str, Any]:
         cfg = self.model.cfg
@@ -118,6 +120,13 @@ class NARDiT06B(NARSystem):
     """NAR DiT baseline, DiTAR 0.6B's size (48 x 1024); random weights, for timing (Table 7)."""
 
     size = "0.6b"
+
+
+@SYSTEMS.register("nar-dit-0.1b")
+class NARDiT01B(NARSystem):
+    """NAR DiT baseline, DiTAR 0.1B's size (24 x 512); random weights, for timing on small machines."""
+
+    size = "0.1b"
 
 
 @SYSTEMS.register("nar-dit-tiny")

@@ -1,0 +1,76 @@
+"""`ttsbench speed`: RTF, first-patch latency and throughput vs batch size (DiTAR Table 7, Figure 5).
+
+    ttsbench speed --system ditar-tiny --system nar-dit-tiny --batch-sizes 1,2,4
+    ttsbench speed --system ditar-0.6b --system ditar-0.6b --patch-size 2 ...   (one P per call)
+    ttsbench speed --system nar-dit-0.6b --device cuda --dtype bf16 --batch-sizes 1,500 --format json
+
+ditar-<size> and nar-dit-<size> time our models with RANDOM weights on the paper's fixed workload
+(3 s prompt, exactly 10 s out, NFE 10, CFG; vocoder excluded); any other registered system is
+timed through its synthesize() on the demo prompts. Definitions: ttsbench.metrics.cost.speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("speed", help="RTF, first-patch latency and throughput vs batch size",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--system", action="append", required=True, metavar="NAME",
+                   help="ditar-<size>, nar-dit-<size>, or a registered system (NAME[:k=v,...]); repeatable")
+    p.add_argument("--batch-sizes", default="1", help="comma-separated, e.g. 1,2,4,8 (default 1)")
+    p.add_argument("--repeats", type=int, default=5, help="timed runs per batch size (median, p90)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed runs first")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N")
+    p.add_argument("--dtype", choices=["fp32", "bf16", "fp16"], default="fp32")
+    p.add_argument("--compile", action="store_true", help="torch.compile the hot modules")
+    p.add_argument("--cuda-graphs", action="store_true", help="torch.compile(mode='reduce-overhead') (CUDA)")
+    p.add_argument("--prompt-seconds", type=float, default=3.0)
+    p.add_argument("--target-seconds", type=float, default=10.0)
+    p.add_argument("--text-rate", type=float, default=7.0, help="phones per second of speech")
+    p.add_argument("--nfe", type=int, default=10, help="network calls per diffusion solve")
+    p.add_argument("--no-cfg", action="store_true", help="no classifier-free / LM guidance")
+    p.add_argument("--patch-size", type=int, help="DiTAR's P (same layers; Table 7 compares P=4 and P=2)")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--format", choices=["table", "md", "json"], default="table")
+    p.set_defaults(func=cmd_speed)
+    return p
+
+
+def parse_batches(text: str) -> tuple[int, ...]:
+    from ttsbench.errors import InputError
+
+    try:
+        sizes = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise InputError(f"--batch-sizes {text!r}: expected comma-separated integers like 1,2,4") from None
+    if not sizes or min(sizes) < 1:
+        raise InputError(f"--batch-sizes {text!r}: need at least one size, all >= 1")
+    return sizes
+
+
+def cmd_speed(args: argparse.Namespace) -> int:
+    import torch
+
+    from ttsbench.errors import InputError
+    from ttsbench.metrics.cost.speed import SpeedConfig, measure, render
+    from ttsbench.metrics.cost.workloads import build_workload
+
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"--device {args.device}: CUDA is not available on this machine")
+    if args.cuda_graphs and not args.device.startswith("cuda"):
+        raise InputError("--cuda-graphs needs --device cuda")
+    if min(args.repeats, args.nfe) < 1 or args.warmup < 0:
+        raise InputError("--repeats and --nfe must be >= 1, --warmup >= 0")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = SpeedConfig(batch_sizes=parse_batches(args.batch_sizes), repeats=args.repeats, warmup=args.warmup,
+                      device=args.device, dtype=args.dtype, compile=args.compile, cuda_graphs=args.cuda_graphs,
+                      prompt_seconds=args.prompt_seconds, target_seconds=args.target_seconds,
+                      text_rate=args.text_rate, nfe=args.nfe, guidance=0.0 if args.no_cfg else 1.0,
+                      patch_size=args.patch_size)
+    rows = [row for name in args.system for row in measure(build_workload(name, cfg), cfg)]
+    print(json.dumps(rows, indent=2) if args.format == "json" else render(rows, markdown=args.format == "md"))
+    return 0

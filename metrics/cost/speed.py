@@ -1,0 +1,152 @@
+"""Timing harness: RTF, first-patch latency and throughput across batch sizes (`ttsbench speed`).
+
+Definitions (DiTAR paper §4.4.2, Table 7; stored with every number):
+
+- wall: seconds for one batch to generate `target_seconds` of speech per row, vocoder excluded
+  (model workloads) or the whole `synthesize` call (generic systems); `torch.cuda.synchronize()`
+  before reading the clock on CUDA; `warmup` untimed runs first; median and p90 over `repeats`.
+- rtf_batch = wall / target_seconds: Table 7's RTF (the batch's wall time over one row's audio).
+- rtf = wall / (batch x target_seconds): per-utterance real-time factor.
+- throughput = batch x target_seconds / wall: audio seconds per second (Figure 5).
+- latency: seconds from the request to the first patch of latents (autoregressive models), or to
+  the whole output (NAR models, which emit nothing earlier), vocoder excluded.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass(frozen=True)
+class SpeedConfig:
+    """What `measure` times and how. Defaults: the paper's workload (3 s prompt, 10 s out, NFE 10, CFG)."""
+
+    batch_sizes: tuple[int, ...] = (1,)
+    repeats: int = 5
+    warmup: int = 2
+    device: str = "cpu"
+    dtype: str = "fp32"
+    compile: bool = False  # torch.compile on the hot modules
+    cuda_graphs: bool = False  # torch.compile(mode="reduce-overhead"): CUDA graphs on CUDA
+    prompt_seconds: float = 3.0
+    target_seconds: float = 10.0
+    text_rate: float = 7.0
+    nfe: int = 10  # network calls per diffusion solve
+    guidance: float = 1.0  # w; 0 turns CFG off
+    patch_size: int | None = None  # DiTAR only: override P (same layers; P=2 as in Table 7)
+    seed: int = 0
+
+
+class Workload(Protocol):
+    """One timed model: `prepare` builds inputs for a batch, then `run` / `first` are timed."""
+
+    name: str
+    streaming: bool  # True: `first` returns at the first patch; False: latency = a full run
+    random_weights: bool
+
+    def prepare(self, batch: int) -> None: ...
+
+    def run(self) -> float: ...  # returns audio seconds generated per row
+
+    def first(self) -> None: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+def synchronize(device: str) -> None:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def timed(fn: Callable[[], Any], device: str) -> float:
+    """Wall seconds of fn(), with the device synchronised on both sides."""
+    synchronize(device)
+    t0 = time.perf_counter()
+    fn()
+    synchronize(device)
+    return time.perf_counter() - t0
+
+
+def summary(values: Sequence[float]) -> tuple[float, float]:
+    """(median, p90) of a list of seconds."""
+    return statistics.median(values), float(np.percentile(np.asarray(values), 90))
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+
+
+def measure(work: Workload, cfg: SpeedConfig) -> list[dict[str, Any]]:
+    """One row per batch size (see the module docstring for the definitions)."""
+    rows = []
+    for batch in cfg.batch_sizes:
+        work.prepare(batch)
+        for _ in range(cfg.warmup):
+            work.run()
+        audio = 0.0
+        walls = []
+        for _ in range(cfg.repeats):
+            synchronize(cfg.device)
+            t0 = time.perf_counter()
+            audio = work.run()
+            synchronize(cfg.device)
+            walls.append(time.perf_counter() - t0)
+        lat = [timed(work.first, cfg.device) for _ in range(cfg.repeats)] if work.streaming else walls
+        wall, wall_p90 = summary(walls)
+        latency, latency_p90 = summary(lat)
+        rows.append({
+            "system": work.name, "batch": batch, "audio_seconds_per_row": audio,
+            "wall_median_s": wall, "wall_p90_s": wall_p90, "rtf_batch": wall / audio, "rtf": wall / (batch * audio),
+            "throughput": batch * audio / wall, "latency_median_s": latency, "latency_p90_s": latency_p90,
+            "latency_kind": "first patch" if work.streaming else "whole output",
+            "repeats": cfg.repeats, "warmup": cfg.warmup, "device": cfg.device, "device_name": device_name(cfg.device),
+            "dtype": cfg.dtype, "nfe": cfg.nfe, "cfg": cfg.guidance != 0, "compile": cfg.compile,
+            "cuda_graphs": cfg.cuda_graphs, "random_weights": work.random_weights, "torch": torch.__version__,
+            **work.describe(),
+        })
+    return rows
+
+
+def config_json(cfg: SpeedConfig) -> dict[str, Any]:
+    return asdict(cfg)
+
+
+def render(rows: Sequence[dict[str, Any]], *, markdown: bool = False) -> str:
+    """A table with the definitions and the recording conditions in its header."""
+    if not rows:
+        return "no measurements"
+    r0 = rows[0]
+    head = ["system", "batch", "wall s (median / p90)", "RTF (batch, Table 7)", "RTF per utt",
+            "throughput (audio s/s)", "latency s (median / p90)", "latency to"]
+    body = [[r["system"] + (" *" if r["random_weights"] else ""), str(r["batch"]),
+             f"{r['wall_median_s']:.4g} / {r['wall_p90_s']:.4g}", f"{r['rtf_batch']:.4g}", f"{r['rtf']:.4g}",
+             f"{r['throughput']:.4g}", f"{r['latency_median_s']:.4g} / {r['latency_p90_s']:.4g}", r["latency_kind"]]
+            for r in rows]
+    lines = [f"device: {r0['device']} ({r0['device_name']}), dtype {r0['dtype']}, torch {r0['torch']}, "
+             f"NFE {r0['nfe']} (network calls), CFG {'on' if r0['cfg'] else 'off'}, compile {r0['compile']}, "
+             f"cuda graphs {r0['cuda_graphs']}; {r0['warmup']} warm-up + {r0['repeats']} timed runs; "
+             f"{r0['audio_seconds_per_row']:g} s of audio per row",
+             "RTF (batch) = batch wall / audio s of one row (Table 7); RTF per utt = wall / (batch x audio s); "
+             "throughput = batch x audio s / wall; vocoder excluded for model workloads"]
+    if markdown:
+        lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+    else:
+        widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
+        lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in body]
+    if any(r["random_weights"] for r in rows):
+        lines.append("* random weights: timing only, the audio is meaningless")
+    return "\n".join(lines)
