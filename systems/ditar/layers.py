@@ -34,12 +34,14 @@ class RMSNorm(nn.Module):
         return y * self.weight.to(x.dtype) if self.weight is not None else y
 
 
-def rope_cos_sin(positions: Tensor, head_dim: int, theta: float = 10_000.0) -> tuple[Tensor, Tensor]:
+def rope_cos_sin(positions: Tensor, head_dim: int, theta: float = 10_000.0,
+                 inv_freq: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """Rotary tables for integer `positions` of shape (S,) or (B, S): cos, sin of (..., S, Dh), fp32.
 
     The "rotate half" layout (GPT-NeoX / LLaMA): channel i pairs with channel i + Dh/2.
     """
-    inv_freq = theta ** (-torch.arange(0, head_dim, 2, device=positions.device, dtype=torch.float32) / head_dim)
+    if inv_freq is None:
+        inv_freq = theta ** (-torch.arange(0, head_dim, 2, device=positions.device, dtype=torch.float32) / head_dim)
     angles = positions.to(torch.float32)[..., None] * inv_freq  # (..., S, Dh/2)
     angles = torch.cat([angles, angles], dim=-1)  # (..., S, Dh)
     return angles.cos(), angles.sin()
@@ -166,10 +168,7 @@ class Transformer(nn.Module):
     def forward(self, x: Tensor, positions: Tensor | None = None, *, mask: Tensor | None = None,
                 causal: bool = False, cache: KVCache | None = None, cond: Tensor | None = None) -> Tensor:
         """x (B, S, D) -> (B, S, D). positions (S,) or (B, S); default 0..S-1 (after the cache)."""
-        if positions is None:
-            start = cache.length if cache is not None else 0
-            positions = torch.arange(start, start + x.shape[1], device=x.device)
-        cos, sin = rope_cos_sin(positions, self.head_dim, self.rope_theta)
+        cos, sin = self._rope(x, positions, cache)
         for i, block in enumerate(self.blocks):
             x = block(x, cos, sin, mask=mask, causal=causal, cache=cache, layer=i, cond=cond)
         if cache is not None:
@@ -179,6 +178,27 @@ class Transformer(nn.Module):
             shift, scale = self.final_modulation(cond)[:, None].chunk(2, dim=-1)
             x = x * (1 + scale) + shift
         return x
+
+    def _rope(self, x: Tensor, positions: Tensor | None, cache: KVCache | None) -> tuple[Tensor, Tensor]:
+        """cos/sin for `positions`; the fp32 frequencies and the default 0..S-1 tables are memoised
+        per device (plain dicts, not buffers, so `.to(bfloat16)` never rounds the angles)."""
+        device = x.device
+        if not hasattr(self, "_rope_memo"):
+            self._rope_memo: dict[tuple, Tensor | tuple[Tensor, Tensor]] = {}
+        inv = self._rope_memo.get(("inv", device))
+        if inv is None:
+            inv = self.rope_theta ** (-torch.arange(0, self.head_dim, 2, device=device, dtype=torch.float32)
+                                      / self.head_dim)
+            self._rope_memo[("inv", device)] = inv
+        if positions is None and cache is None:
+            key = ("table", device, x.shape[1])
+            if key not in self._rope_memo:
+                self._rope_memo[key] = rope_cos_sin(torch.arange(x.shape[1], device=device), self.head_dim,
+                                                    inv_freq=inv)
+            return self._rope_memo[key]  # type: ignore[return-value]
+        if positions is None:
+            positions = torch.arange(cache.length, cache.length + x.shape[1], device=device)
+        return rope_cos_sin(positions, self.head_dim, inv_freq=inv)
 
     def new_cache(self, batch: int, max_len: int, device: torch.device | str, dtype: torch.dtype) -> KVCache:
         return KVCache.empty(len(self.blocks), batch, self.heads, max_len, self.head_dim, device, dtype)

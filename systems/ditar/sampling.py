@@ -70,9 +70,13 @@ def diffuse(x0: Tensor, eps: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
     return x_t, v
 
 
+def _alpha_sigma(t: float) -> tuple[float, float]:
+    return math.cos(HALF_PI * t), math.sin(HALF_PI * t)
+
+
 def predict_x0_eps(x_t: Tensor, v: Tensor, t: float) -> tuple[Tensor, Tensor]:
     """x0_hat and eps_hat from a velocity at time t (Eq. 13 for the trig schedule)."""
-    a, s = (float(u) for u in alpha_sigma(t))
+    a, s = _alpha_sigma(t)
     return a * x_t - s * v / HALF_PI, s * x_t + a * v / HALF_PI
 
 
@@ -113,6 +117,6 @@ def sample(velocity: VelocityFn, noise: Tensor, cfg: SamplerConfig) -> Tensor:
         x0_hat, eps_hat = predict_x0_eps(x, velocity(x, t).float(), t)
         if k == k_star:
             eps_hat = noise  # Eq. 4: re-noise the clean estimate at t = tau
-        a_s, s_s = (float(u) for u in alpha_sigma(s))
+        a_s, s_s = _alpha_sigma(s)
         x = a_s * x0_hat + s_s * eps_hat
     return x
