@@ -147,7 +147,7 @@ def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
     device, dtype = prefix.embeds.device, prefix.embeds.dtype
     steps = max(caps)
     limit = torch.tensor(caps, device=device)
-    cache = model.new_cache(B, S0 + steps, device)
+    cache = model.new_cache(B, S0 + steps, device, _compute_dtype(device, dtype))
     h = model.lm_prefill(prefix.embeds, prefix.positions, prefix.key_valid, cache)[:, -1]  # (B, D)
     position, key_valid, history = prefix.positions[:, -1:], prefix.key_valid, prefix.history
     noise = NoiseBank(generators, (cfg.patch_size, cfg.latent_dim), device, gen.noise_block)
@@ -176,6 +176,16 @@ def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
             key_valid = torch.cat([key_valid, key_valid.new_ones(B, 1)], dim=1)
         emb = model.encode_patches(x.to(dtype))[:, None]  # (B, 1, D)
         h = model.lm_step(emb, cache, position, key_valid)[:, 0]
+
+
+def _compute_dtype(device: torch.device, weight_dtype: torch.dtype) -> torch.dtype:
+    """The dtype keys and values come out in: autocast's (bf16 KV cache, half the memory) or the weights'."""
+    try:
+        if torch.is_autocast_enabled(device.type):
+            return torch.get_autocast_dtype(device.type)
+    except (AttributeError, TypeError, RuntimeError):  # torch < 2.4 has no per-device autocast query
+        pass
+    return weight_dtype
 
 
 def generate(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],

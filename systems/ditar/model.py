@@ -15,7 +15,8 @@ Pieces the cost layer can trace (one call each; `iter_patches` chains them per s
 - `encode_patches(patches)`: one aggregation-encoder pass, (..., P, C) -> (..., D_lm).
 - `lm_prefill(embeds, positions, key_valid, cache)`: the prompt prefix through the LM.
 - `lm_step(embed, cache, positions, key_valid)`: one LM decode step with the KV cache.
-- `locdit(x_t, t, h, history)`: one LocDiT evaluation (one pass, no guidance).
+- `locdit_eval(x_t, t, h, history)`: one LocDiT evaluation (one pass, no guidance; the module
+  itself is `self.locdit`, taking a per-row t).
 - `velocity(x_t, t, h, history, w)`: one guided evaluation (two LocDiT passes batched, w != 0).
 - `sample_patch(h, history, noise, sampler)`: NFE guided evaluations -> one patch.
 

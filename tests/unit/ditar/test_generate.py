@@ -125,3 +125,13 @@ def test_iter_patches_streams_step_by_step(tiny, generators):
     first = next(it)
     assert first.step == 0 and first.patches.shape == (3, 4, 64) and first.emitted.all()
     assert len(list(it)) == NO_STOP.max_patches - 1
+
+
+def test_bf16_autocast_generation_stays_close(tiny, generators):
+    phones, prompts = rows()
+    greedy = SamplerConfig(nfe=2, guidance_scale=1.0, temperature=0.0)
+    ref = tiny.generate(phones, prompts, generators(3), greedy, NO_STOP)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = tiny.generate(phones, prompts, generators(3), greedy, NO_STOP)
+    for a, b in zip(ref, low):
+        assert torch.isfinite(b).all() and (a - b).abs().max() < 0.1 * a.abs().max()
