@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -35,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--patch-size", type=int, help="DiTAR's P (same layers; Table 7 compares P=4 and P=2)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--format", choices=["table", "md", "json"], default="table")
+    p.add_argument("--plot", type=Path, help="write throughput vs batch size (Figure 5) to this PNG")
     p.set_defaults(func=cmd_speed)
     return p
 
@@ -55,7 +57,7 @@ def cmd_speed(args: argparse.Namespace) -> int:
     import torch
 
     from ttsbench.errors import InputError
-    from ttsbench.metrics.cost.speed import SpeedConfig, measure, render
+    from ttsbench.metrics.cost.speed import SpeedConfig, measure, plot_throughput, render
     from ttsbench.metrics.cost.workloads import build_workload
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
@@ -73,4 +75,6 @@ def cmd_speed(args: argparse.Namespace) -> int:
                       patch_size=args.patch_size)
     rows = [row for name in args.system for row in measure(build_workload(name, cfg), cfg)]
     print(json.dumps(rows, indent=2) if args.format == "json" else render(rows, markdown=args.format == "md"))
+    if args.plot:
+        plot_throughput(rows, args.plot)
     return 0

@@ -150,3 +150,26 @@ def render(rows: Sequence[dict[str, Any]], *, markdown: bool = False) -> str:
     if any(r["random_weights"] for r in rows):
         lines.append("* random weights: timing only, the audio is meaningless")
     return "\n".join(lines)
+
+
+def plot_throughput(rows: Sequence[dict[str, Any]], path: Any) -> None:
+    """Figure 5's view: throughput (audio s / s) against batch size, one line per system."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for name in dict.fromkeys(r["system"] for r in rows):
+        mine = sorted((r for r in rows if r["system"] == name), key=lambda r: r["batch"])
+        ax.plot([r["batch"] for r in mine], [r["throughput"] for r in mine], marker="o", label=name)
+    r0 = rows[0]
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("throughput (audio s per s)")
+    ax.set_title(f"{r0['device_name']}, {r0['dtype']}, NFE {r0['nfe']}"
+                 + (", random weights" if any(r["random_weights"] for r in rows) else ""), fontsize=8)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)

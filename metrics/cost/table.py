@@ -90,5 +90,5 @@ def render_text(rows: Sequence[dict[str, Any]], setup: CostSetup, *, markdown: b
              f"`ttsbench flops --system {r['system']} --format json` for sources and assumptions"
              for r in rows if r["fitted"]]
     if any(r["paper_tflops"] for r in rows) and setup != CostSetup():
-        notes.append("rel. diff is shown only under the paper's setup (no setup option given)")
+        notes.append("rel. diff is shown only under the paper's A.4 setup (run without setup options)")
     return "\n".join(lines + ([""] + notes if notes else []))

@@ -65,14 +65,15 @@ def test_any_registered_system_is_timed_through_synthesize():
     assert row["audio_seconds_per_row"] > 0 and not row["random_weights"] and row["latency_kind"] == "whole output"
 
 
-def test_cli_json_records_device_dtype_batch_nfe(capsys):
+def test_cli_json_records_device_dtype_batch_nfe(capsys, tmp_path):
     code = main(["speed", "--system", "ditar-tiny", "--batch-sizes", "1", "--repeats", "1", "--warmup", "0",
                  "--target-seconds", "0.2", "--prompt-seconds", "0.1", "--nfe", "1", "--no-cfg", "--threads", "1",
-                 "--format", "json"])
+                 "--format", "json", "--plot", str(tmp_path / "fig5.png")])
     rows = json.loads(capsys.readouterr().out)
     assert code == 0 and len(rows) == 1
     assert {k: rows[0][k] for k in ("device", "dtype", "batch", "nfe", "cfg")} == \
         {"device": "cpu", "dtype": "fp32", "batch": 1, "nfe": 1, "cfg": False}
+    assert (tmp_path / "fig5.png").stat().st_size > 1000
 
 
 @pytest.mark.parametrize("argv,words", [
