@@ -47,8 +47,39 @@ def flops_row(spec: ArchSpec, setup: CostSetup) -> dict[str, Any]:
     }
 
 
-def flops_rows(names: Sequence[str] | None, setup: CostSetup) -> list[dict[str, Any]]:
-    return [flops_row(get_spec(n), setup) for n in (names or table1_names())]
+def flops_rows(names: Sequence[str] | None, setup: CostSetup, *, counted: bool = False) -> list[dict[str, Any]]:
+    rows = [flops_row(get_spec(n), setup) for n in (names or table1_names())]
+    if counted:
+        for row in rows:
+            row["counted_tflops"] = counted_tflops(row["system"], setup, row["nfe"], bool(row["cfg"]))
+    return rows
+
+
+def counted_tflops(name: str, setup: CostSetup, nfe: int | None, cfg: bool) -> float | None:
+    """torch-counted TFLOPs of our own model behind an ARCHS name (ditar-<size>, nar-dit-<size>),
+    built on the meta device (no memory, no compute); None for other systems."""
+    import torch
+
+    from ttsbench.metrics.cost.counted_models import counted_ditar, counted_nar
+    from ttsbench.systems.ditar.config import SIZES as DITAR
+    from ttsbench.systems.nar.config import SIZES as NAR
+
+    family, _, size = name.rpartition("-")
+    if (family, size in DITAR) == ("ditar", True):
+        from ttsbench.systems.ditar.model import DiTAR
+
+        overrides = {k: v for k, v in (("patch_size", setup.patch_size), ("history_patches", setup.history))
+                     if v is not None}
+        with torch.device("meta"):
+            model = DiTAR(DITAR[size].with_options(**overrides))
+        return counted_ditar(model, setup, nfe=nfe or 10, guidance=float(cfg)).total.tflops
+    if (family, size in NAR) == ("nar-dit", True):
+        from ttsbench.systems.nar.model import NARDiT
+
+        with torch.device("meta"):
+            model = NARDiT(NAR[size])
+        return counted_nar(model, setup, nfe=nfe or 10, guidance=float(cfg)).total.tflops
+    return None
 
 
 def _tf(tflops: float) -> str:
@@ -64,6 +95,9 @@ def render_text(rows: Sequence[dict[str, Any]], setup: CostSetup, *, markdown: b
     """A plain or Markdown table; the header states unit and scope, footnotes the fitted rows."""
     head = ["system", "params", "NFE (calls)", "CFG", "TFLOPs (ours)", "TFLOPs (Table 1)", "rel. diff",
             "= Table 1 as printed"]
+    counted = any("counted_tflops" in r for r in rows)
+    if counted:
+        head += ["TFLOPs (counted, torch)", "counted / analytic"]
     body = []
     for r in rows:
         mark = " †" if r["fitted"] else ""
@@ -71,10 +105,14 @@ def render_text(rows: Sequence[dict[str, Any]], setup: CostSetup, *, markdown: b
                      "-" if r["cfg"] is None else ("yes" if r["cfg"] else "no"), _tf(r["tflops"]),
                      _fmt(r["paper_tflops"], "g"), "-" if r["rel_diff"] is None else f"{100 * r['rel_diff']:+.1f} %",
                      {None: "-", True: "yes", False: "no"}[r["rounds_to_paper"]]])
+        if counted:
+            c = r.get("counted_tflops")
+            body[-1] += ["-", "-"] if c is None else [_tf(c), f"{c / r['tflops']:.4f}"]
         if show_blocks:
             for b in r["blocks"]:
                 body.append([f"  {b['name']}", "", "", "", _tf(b["flops"] / 1e12), "",
-                             f"{b['calls']} x len {b['length']}" + (f"+{b['steps']} steps" if b["steps"] else ""), ""])
+                             f"{b['calls']} x len {b['length']}" + (f"+{b['steps']} steps" if b["steps"] else ""), ""]
+                            + (["", ""] if counted else []))
     lines = [f"Analytic FLOPs per utterance (unit: {UNIT}; DiTAR paper A.4 formulas, typos fixed): "
              f"{setup.prompt_seconds:g} s prompt -> {setup.target_seconds:g} s speech, text {setup.text_rate:g} "
              f"tokens/s ({setup.prompt_text}+{setup.target_text}); NFE = network calls per diffusion solve; "
