@@ -7,10 +7,12 @@ temporary name and renamed, so a crash never leaves a torn file that resume woul
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +118,37 @@ def _listify(value: Any) -> Any:
 
 def _tuplify(value: Any) -> Any:
     return tuple(_tuplify(v) for v in value) if isinstance(value, (tuple, list)) else value
+
+
+@contextlib.contextmanager
+def exclusive(out_dir: Path, *, enabled: bool = True) -> Iterator[None]:
+    """Hold `<out>/train.lock` while training, so two jobs never write one folder's checkpoints.
+
+    An advisory lock (flock): the OS drops it when the process dies, so a crash never leaves a stale
+    lock behind. A second job on the same folder fails at once with the holder's pid. Under torchrun
+    only rank 0 takes it (`enabled=rt.is_main`): the ranks of one job share the folder.
+    """
+    import fcntl
+
+    if not enabled:
+        yield
+        return
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "train.lock", "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            raise InputError(f"{out_dir} is in use by another training process (pid {holder}); "
+                             f"wait for it or choose another out folder") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -223,23 +223,24 @@ def train(cfg: TrainConfig, *, model_factory: ModelFactory | None = None,
     """
     rt = D.setup(cfg.device)
     try:
-        frontend = frontend or build_frontend()
-        data, tok_info = prepare_data(cfg, rt, frontend)
-        ckpt.seed_everything(cfg.seed)  # identical initial weights on every rank
-        vocab = int(getattr(frontend, "vocab_size", 0)) or max(max(p) for p in data.phones) + 1
-        model = (model_factory or build_model)(cfg, int(tok_info["latent_dim"]), vocab).to(rt.device)
-        if cfg.parallel == "fsdp":
-            D.shard(model, rt)  # before the optimizer: FSDP swaps parameters for shards
-        opt = torch.optim.AdamW(param_groups(model, cfg.optim.weight_decay), lr=cfg.optim.lr,
-                                betas=cfg.optim.betas)
-        ckpt.seed_everything(cfg.seed * 1_000_003 + rt.rank)  # per-rank noise from here on
-        step, position = _resume(cfg, rt, model, opt)
-        if rt.is_main:
-            cfg.out.mkdir(parents=True, exist_ok=True)
-            (cfg.out / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
-        meta = {"tokenizer": tok_info, "frontend": frontend.describe()}
-        runner = model if cfg.parallel == "fsdp" else D.wrap(model, rt)
-        _loop(cfg, rt, model, runner, opt, data, step, position, meta)
+        with ckpt.exclusive(cfg.out, enabled=rt.is_main):
+            frontend = frontend or build_frontend()
+            data, tok_info = prepare_data(cfg, rt, frontend)
+            ckpt.seed_everything(cfg.seed)  # identical initial weights on every rank
+            vocab = int(getattr(frontend, "vocab_size", 0)) or max(max(p) for p in data.phones) + 1
+            model = (model_factory or build_model)(cfg, int(tok_info["latent_dim"]), vocab).to(rt.device)
+            if cfg.parallel == "fsdp":
+                D.shard(model, rt)  # before the optimizer: FSDP swaps parameters for shards
+            opt = torch.optim.AdamW(param_groups(model, cfg.optim.weight_decay), lr=cfg.optim.lr,
+                                    betas=cfg.optim.betas)
+            ckpt.seed_everything(cfg.seed * 1_000_003 + rt.rank)  # per-rank noise from here on
+            step, position = _resume(cfg, rt, model, opt)
+            if rt.is_main:
+                cfg.out.mkdir(parents=True, exist_ok=True)
+                (cfg.out / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
+            meta = {"tokenizer": tok_info, "frontend": frontend.describe()}
+            runner = model if cfg.parallel == "fsdp" else D.wrap(model, rt)
+            _loop(cfg, rt, model, runner, opt, data, step, position, meta)
         return cfg.out
     finally:
         D.teardown(rt)

@@ -190,33 +190,34 @@ def train_vae(cfg: VAETrainConfig) -> Path:
     """Train (or resume from the newest checkpoint in `cfg.out`) to `cfg.steps`; returns `cfg.out`."""
     rt = D.setup(cfg.device)
     try:
-        ckpt.seed_everything(cfg.seed + rt.rank)
-        trainer = VAETrainer(cfg, rt)
-        start = _resume(trainer, cfg, rt)
-        files = _files(cfg.manifest)
-        loader = DataLoader(SegmentBatches(files, cfg, rt.rank), batch_size=None, sampler=range(start, cfg.steps),
-                            num_workers=cfg.num_workers, generator=torch.Generator(),
-                            pin_memory=rt.device.type == "cuda")
-        if rt.is_main:
-            cfg.out.mkdir(parents=True, exist_ok=True)
-        log = (cfg.out / "log.jsonl").open("a", encoding="utf-8") if rt.is_main else None
-        tick = time.perf_counter()
-        for step, real in zip(range(start, cfg.steps), loader):
-            logs = trainer.step(real.to(rt.device, non_blocking=True), step)
-            done = step + 1
-            if done % cfg.log_every == 0 or done == cfg.steps:
-                logs = D.mean_over_ranks(logs, rt)
-                seconds = (time.perf_counter() - tick) / cfg.log_every
-                audio = cfg.batch_size * cfg.segment_samples / cfg.vae.sample_rate * rt.world_size
-                if log:
-                    log.write(json.dumps({"step": done, **logs, "sec_per_step": seconds,
-                                          "audio_sec_per_sec": audio / max(seconds, 1e-9)}) + "\n")
-                    log.flush()
-                tick = time.perf_counter()
-            if done % cfg.ckpt_every == 0 or done == cfg.steps:
-                _save(trainer, cfg, rt, done)
-        if log:
-            log.close()
+        with ckpt.exclusive(cfg.out, enabled=rt.is_main):
+            ckpt.seed_everything(cfg.seed + rt.rank)
+            trainer = VAETrainer(cfg, rt)
+            start = _resume(trainer, cfg, rt)
+            files = _files(cfg.manifest)
+            loader = DataLoader(SegmentBatches(files, cfg, rt.rank), batch_size=None, sampler=range(start, cfg.steps),
+                                num_workers=cfg.num_workers, generator=torch.Generator(),
+                                pin_memory=rt.device.type == "cuda")
+            if rt.is_main:
+                cfg.out.mkdir(parents=True, exist_ok=True)
+            log = (cfg.out / "log.jsonl").open("a", encoding="utf-8") if rt.is_main else None
+            tick = time.perf_counter()
+            for step, real in zip(range(start, cfg.steps), loader):
+                logs = trainer.step(real.to(rt.device, non_blocking=True), step)
+                done = step + 1
+                if done % cfg.log_every == 0 or done == cfg.steps:
+                    logs = D.mean_over_ranks(logs, rt)
+                    seconds = (time.perf_counter() - tick) / cfg.log_every
+                    audio = cfg.batch_size * cfg.segment_samples / cfg.vae.sample_rate * rt.world_size
+                    if log:
+                        log.write(json.dumps({"step": done, **logs, "sec_per_step": seconds,
+                                              "audio_sec_per_sec": audio / max(seconds, 1e-9)}) + "\n")
+                        log.flush()
+                    tick = time.perf_counter()
+                if done % cfg.ckpt_every == 0 or done == cfg.steps:
+                    _save(trainer, cfg, rt, done)
+            if log:
+                log.close()
         return cfg.out
     finally:
         D.teardown(rt)

@@ -68,3 +68,14 @@ def test_checkpoints_are_atomic_listed_and_pruned(tmp_path):
     assert state["step"] == 15
     with pytest.raises(InputError, match="cannot read checkpoint"):
         ckpt.load_checkpoint(tmp_path / "checkpoints" / "step_0000020.pt.part")
+
+
+def test_a_second_job_on_one_folder_is_refused(tmp_path):
+    import os
+
+    with ckpt.exclusive(tmp_path):
+        with pytest.raises(InputError, match=f"in use by another training process \\(pid {os.getpid()}\\)"):
+            with ckpt.exclusive(tmp_path):
+                pass
+    with ckpt.exclusive(tmp_path):  # released on exit
+        pass
