@@ -72,3 +72,11 @@ def test_collate_pads_and_counts(cached):
     assert batch.phone_lens.tolist() == [len(cached.phones[r]) for r in (0, 39, 5)]
     assert batch.phones[0, batch.phone_lens[0]:].abs().sum() == 0
     assert batch.speaker.tolist() == [0, 1, 1]
+
+
+def test_worker_processes_give_the_same_stream(cached):
+    serial = iterate_batches(cached, max_frames=60, seed=1)
+    parallel = iterate_batches(cached, max_frames=60, seed=1, num_workers=2)
+    for _ in range(5):
+        (p1, b1), (p2, b2) = next(serial), next(parallel)
+        assert p1 == p2 and b1.latents.equal(b2.latents) and b1.phones.equal(b2.phones)
