@@ -15,7 +15,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("flops", help="analytic FLOPs per utterance (DiTAR A.4) beside the paper's Table 1",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--system", action="append", metavar="NAME",
-                   help="an architecture name (`ttsbench list archs`); repeatable; default: Table 1's nine")
+                   help="an architecture name or pattern ('ditar-*', '*': all; `ttsbench list archs`); "
+                        "repeatable; default: Table 1's nine")
     p.add_argument("--prompt-seconds", type=float, default=3.0, help="speech prompt length (default 3)")
     p.add_argument("--target-seconds", type=float, default=10.0, help="generated speech (default 10)")
     p.add_argument("--text-rate", type=float, default=7.0, help="text tokens per second (default 7)")

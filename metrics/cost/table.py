@@ -16,6 +16,18 @@ def table1_names() -> list[str]:
     return [s.name for s in TABLE1]
 
 
+def expand_names(names: Sequence[str] | None) -> list[str]:
+    """Table 1's nine by default; fnmatch patterns ("ditar-*", "*") expand over ARCHS."""
+    from ttsbench.plugins import ARCHS
+
+    if not names:
+        return table1_names()
+    out: list[str] = []
+    for name in names:
+        out += ARCHS.names(name) if any(c in name for c in "*?[") else [name]
+    return list(dict.fromkeys(out))
+
+
 def get_spec(name: str) -> ArchSpec:
     """An ArchSpec by ARCHS name (unknown names fail with suggestions)."""
     from ttsbench.plugins import ARCHS
@@ -48,7 +60,7 @@ def flops_row(spec: ArchSpec, setup: CostSetup) -> dict[str, Any]:
 
 
 def flops_rows(names: Sequence[str] | None, setup: CostSetup, *, counted: bool = False) -> list[dict[str, Any]]:
-    rows = [flops_row(get_spec(n), setup) for n in (names or table1_names())]
+    rows = [flops_row(get_spec(n), setup) for n in expand_names(names)]
     if counted:
         for row in rows:
             row["counted_tflops"] = counted_tflops(row["system"], setup, row["nfe"], bool(row["cfg"]))

@@ -41,6 +41,12 @@ def test_setup_options_reach_the_count(capsys):
     assert "2 s prompt -> 5 s target" in p2["scope"] and "20+50 text tokens" in p2["scope"]
 
 
+def test_patterns_expand_over_the_registry(capsys):
+    rows = json.loads(run(capsys, "--format", "json", "--system", "nar-dit-*", "--system", "f5-tts")[1])
+    assert [r["system"] for r in rows] == ["nar-dit-0.1b", "nar-dit-0.6b", "nar-dit-tiny", "f5-tts"]
+    assert len(json.loads(run(capsys, "--format", "json", "--system", "*")[1])) >= 9 + 4 + 3
+
+
 def test_markdown_and_breakdown(capsys):
     code, out, _ = run(capsys, "--format", "md", "--system", "ditar-0.6b", "--breakdown")
     assert code == 0 and out.count("| ") > 4 and "LocDiT" in out and "aggregation encoder" in out
