@@ -18,6 +18,8 @@ def test_table8_sizes_match_the_paper(capsys):
     for size, (lo, hi) in NOMINAL_BILLIONS.items():
         assert lo <= rows[size]["total"] / 1e9 <= hi, (size, rows[size]["total"])
     assert 1_000 <= rows["tiny"]["total"] <= 100_000
+    parts = ("phone_table", "encoder", "lm", "stop_head", "locdit")
+    assert all(r["total"] == sum(r[p] for p in parts) for r in rows.values())
     assert rows["0.6b"]["lm"] == 36 * (4 * 1024**2 + 2 * 1024 * 4096 + 2 * 1024) + 1024  # 36 blocks + final norm
 
 
