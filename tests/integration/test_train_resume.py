@@ -12,6 +12,18 @@ import pytest
 from ttsbench.systems.ditar.checkpoint import latest_checkpoint, load_checkpoint
 from ttsbench.systems.ditar.train import DataConfig, TrainConfig, train
 
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine two competing threads are far slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 TEXTS = ["ten of clubs", "four queen of clubs", "seven of clubs", "the eight of spades", "a red card",
          "he was not an ill disposed young man", "had he married", "unless to be rather cold"]
 

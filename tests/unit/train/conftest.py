@@ -53,3 +53,14 @@ def phones():
     from ttsbench.systems.ditar.frontend import PhoneFrontend
 
     return PhoneFrontend()
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine two competing threads made these tests 10x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
