@@ -1,5 +1,6 @@
-"""`ttsbench train ditar` under torchrun with two CPU processes (gloo): DDP and FSDP runs that
-train a tiny DiTAR, checkpoint, and resume with the same losses as an uninterrupted run."""
+"""`ttsbench train ditar|vae` under torchrun with two CPU processes (gloo): DDP and FSDP runs that
+train a tiny DiTAR, checkpoint, and resume with the same losses as an uninterrupted run; the VAE's
+GAN training under DDP."""
 
 from __future__ import annotations
 
@@ -78,3 +79,22 @@ def test_two_processes_train_and_resume(tmp_path, parallel, exact):
     torchrun(straight, f"parallel={parallel}", "steps=4")
     again = [json.loads(line) for line in (straight / "out" / "log.jsonl").read_text().splitlines()]
     assert [r["total"] for r in again] == [r["total"] for r in log]
+
+
+def test_vae_trains_under_torchrun(tmp_path, repo_root):
+    import soundfile as sf
+
+    t = np.arange(24_000) / 24_000
+    sf.write(str(tmp_path / "a.wav"), (0.2 * np.sin(2 * np.pi * 170 * t)).astype(np.float32), 24_000)
+    (tmp_path / "m.jsonl").write_text(json.dumps({"wav": "a.wav"}) + "\n")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+           "--master_port", str(free_port()), "-m", "ttsbench", "train", "vae",
+           str(repo_root / "configs" / "train_vae_tiny.toml"), "--set", "manifest='m.jsonl'", "--set", "out='out'",
+           "--set", "steps=2", "--set", "log_every=1", "--set", "device='cpu'", "--set", "segment_samples=6000"]
+    done = subprocess.run(cmd, cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = [json.loads(line) for line in (tmp_path / "out" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2] and all(np.isfinite(r["loss_g"]) for r in log)
+    state = load_checkpoint(latest_checkpoint(tmp_path / "out"))
+    assert state["kind"] == "vae" and state["world_size"] == 2 and len(state["rng"]) == 2
