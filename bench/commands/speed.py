@@ -35,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--no-cfg", action="store_true", help="no classifier-free / LM guidance")
     p.add_argument("--patch-size", type=int, help="DiTAR's P (same layers; Table 7 compares P=4 and P=2)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--end-to-end", action="store_true",
+                   help="time ditar-*/nar-dit-* through the registered system's synthesize() (vocoder included, "
+                        "demo prompts, system options via NAME:k=v) instead of the fixed model workload")
     p.add_argument("--format", choices=["table", "md", "json"], default="table")
     p.add_argument("--plot", type=Path, help="write throughput vs batch size (Figure 5) to this PNG")
     p.set_defaults(func=cmd_speed)
@@ -73,7 +76,8 @@ def cmd_speed(args: argparse.Namespace) -> int:
                       prompt_seconds=args.prompt_seconds, target_seconds=args.target_seconds,
                       text_rate=args.text_rate, nfe=args.nfe, guidance=0.0 if args.no_cfg else 1.0,
                       patch_size=args.patch_size)
-    rows = [row for name in args.system for row in measure(build_workload(name, cfg), cfg)]
+    rows = [row for name in args.system
+            for row in measure(build_workload(name, cfg, end_to_end=args.end_to_end), cfg)]
     print(json.dumps(rows, indent=2) if args.format == "json" else render(rows, markdown=args.format == "md"))
     if args.plot:
         plot_throughput(rows, args.plot)

@@ -13,7 +13,7 @@ configurations alone (DiTAR: with the NFE reading explained below); see docs/RES
 from __future__ import annotations
 
 from ttsbench.metrics.cost.builders import register_model_archs
-from ttsbench.metrics.cost.spec import ONE, ArchSpec, Block, Length
+from ttsbench.metrics.cost.spec import ArchSpec, Block, Length
 from ttsbench.plugins import ARCHS
 
 L = Length.of
@@ -162,4 +162,4 @@ register_model_archs()  # ditar-<size> and nar-dit-<size>: our own models, built
 
 TABLE1 = (VALL_E, MEGATTS2, NATURALSPEECH3, NATURALSPEECH2, VOICEBOX, DITAR, MASKGCT, E2_TTS, F5_TTS)
 
-__all__ = ["ONE", "TABLE1"]
+__all__ = ["TABLE1"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ttsbench.errors import InputError
@@ -170,7 +170,6 @@ class ArchSpec:
     assumptions: tuple[str, ...] = ()
     fitted: tuple[str, ...] = ()
     excluded: str = "vocoder/codec decoder, embeddings, norms, biases, heads"
-    extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def description(self) -> str:

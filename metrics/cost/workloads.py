@@ -167,11 +167,14 @@ class SystemWorkload:
         return {"model": type(self.system).__name__, "workload": "synthesize() on the demo prompts, vocoder included"}
 
 
-def build_workload(name: str, cfg: SpeedConfig) -> Any:
-    """`ditar-<size>`, `nar-dit-<size>`, or any registered system name (with `:options`)."""
+def build_workload(name: str, cfg: SpeedConfig, *, end_to_end: bool = False) -> Any:
+    """`ditar-<size>`, `nar-dit-<size>` (model workloads), or any registered system name (with
+    `:options`) through `synthesize`; `end_to_end` sends the first two through `synthesize` too."""
     from ttsbench.systems.ditar.config import SIZES as DITAR_SIZES
     from ttsbench.systems.nar.config import SIZES as NAR_SIZES
 
+    if end_to_end:
+        return SystemWorkload(name, cfg)
     if name.startswith("ditar-") and name[len("ditar-"):] in DITAR_SIZES:
         return DiTARWorkload(name[len("ditar-"):], cfg)
     if name.startswith("nar-dit-") and name[len("nar-dit-"):] in NAR_SIZES:

@@ -63,6 +63,8 @@ def test_any_registered_system_is_timed_through_synthesize():
     assert isinstance(work, SystemWorkload)
     row = measure(work, SpeedConfig(batch_sizes=(3,), repeats=1, warmup=0))[0]
     assert row["audio_seconds_per_row"] > 0 and not row["random_weights"] and row["latency_kind"] == "whole output"
+    e2e = build_workload("nar-dit-tiny:nfe=1,seconds=0.2", QUICK, end_to_end=True)
+    assert isinstance(e2e, SystemWorkload) and e2e.random_weights
 
 
 def test_cli_json_records_device_dtype_batch_nfe(capsys, tmp_path):
