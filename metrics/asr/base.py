@@ -1,0 +1,41 @@
+"""The ASR backend contract: load from a local path once, transcribe audio files."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ttsbench.metrics.models import package_versions
+
+
+class ASRBackend(abc.ABC):
+    """One ASR engine loaded from an explicit local path (construction loads; call it in setup()).
+
+    Class attributes:
+        libraries: distributions whose versions can move the transcripts (recorded in fingerprints).
+        extra: the ttsbench extra that installs them (for the missing-dependency message).
+        batchable: whether transcribing several files at once gives the same text as one by one.
+    """
+
+    libraries: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str] = ""
+    batchable: ClassVar[bool] = False
+
+    def __init__(self, model_path: Path, *, device: str = "cpu", recipe: str = "",
+                 params: Mapping[str, Any] | None = None) -> None:
+        self.model_path = Path(model_path)
+        self.device = device
+        self.recipe = recipe
+        self.params = dict(params or {})
+
+    @classmethod
+    def describe(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        """What moves the transcripts, known before loading: engine, decode params, library versions."""
+        return {"backend": getattr(cls, "registry_name", cls.__name__), "params": dict(sorted(params.items())),
+                "libraries": package_versions(cls.libraries)}
+
+    @abc.abstractmethod
+    def transcribe(self, paths: Sequence[Path]) -> list[str]:
+        """Raw transcripts of audio files, in order (no normalization)."""

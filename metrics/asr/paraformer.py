@@ -1,0 +1,42 @@
+"""`paraformer`: funasr's AutoModel on a local model directory, as seed-tts-eval (zh) and F5 run it.
+
+seed-tts-eval calls `AutoModel(model="paraformer-zh")`; funasr's hub alias table resolves that name
+on ModelScope to `iic/speech_seaco_paraformer_large_asr_nat-zh-cn-16k-common-vocab8404-pytorch`
+(SeACo-Paraformer). We never resolve aliases: the directory of that resolved model is loaded with
+no VAD and no punctuation model, `disable_update=True` (no version check over the network), and
+each file is decoded on its own with `generate(input=path, batch_size_s=300)` (batching and the
+number of GPUs move paraformer's output, per F5's note). funasr is the `funasr` extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ttsbench.metrics.asr.base import ASRBackend
+from ttsbench.metrics.models import require, torch_device
+from ttsbench.plugins import ASR
+
+RESOLVED_MODEL_ID = "iic/speech_seaco_paraformer_large_asr_nat-zh-cn-16k-common-vocab8404-pytorch"
+
+
+@ASR.register("paraformer")
+class Paraformer(ASRBackend):
+    """funasr SeACo-Paraformer (zh) from a local model directory, one utterance per call."""
+
+    libraries = ("funasr", "torch")
+    extra = "funasr"
+
+    def __init__(self, model_path: Path, **kwargs) -> None:  # noqa: ANN003 - ASRBackend's keywords
+        super().__init__(model_path, **kwargs)
+        funasr = require("funasr", self.recipe, self.extra)
+        self.batch_size_s = int(self.params.get("batch_size_s", 300))
+        self.model = funasr.AutoModel(model=str(self.model_path), device=torch_device(self.device),
+                                      disable_update=True, disable_pbar=True, disable_log=True)
+
+    def transcribe(self, paths: Sequence[Path]) -> list[str]:
+        out = []
+        for path in paths:
+            res = self.model.generate(input=str(path), batch_size_s=self.batch_size_s, disable_pbar=True)
+            out.append(str(res[0]["text"]) if res else "")
+        return out

@@ -1,0 +1,189 @@
+"""Where a recipe's model lives, how it is pinned, and the opt-in download.
+
+Resolution order: the recipe option (e.g. `--metrics seedtts-en:model=/path`), then the documented
+location under the cache directory (`--cache-dir`, the spec's [paths] table or $TTSBENCH_CACHE).
+Nothing is fetched unless `--allow-download` is given; a model that is absent is one line naming the
+recipe, the path expected and where users get it.
+
+Weights are hashed with SHA-256 (memoised per path, size and mtime under the work dir, so a 3 GB
+checkpoint is read once). A recipe option `sha256=HEX` pins the hash; a mismatch stops the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ttsbench.errors import MissingDependencyError, MissingModelError
+from ttsbench.types import LoadContext
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx")
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """What one recipe expects on disk.
+
+    Attributes:
+        recipe: the metric recipe name (for messages).
+        option: the recipe option that gives an explicit path.
+        cache_rel: path relative to the cache dir where it is looked for by default.
+        where: where users get it (a URL and, if useful, a hint).
+        kind: "dir" or "file".
+        required: files that must exist inside a "dir" model.
+        hf_repo: Hugging Face repo fetched with --allow-download, if any (the whole repo into
+            `cache_rel`, or only `hf_file` when set).
+        hf_file: one file of `hf_repo`; `cache_rel` must end with this path.
+    """
+
+    recipe: str
+    option: str
+    cache_rel: str
+    where: str
+    kind: str = "dir"
+    required: tuple[str, ...] = ()
+    hf_repo: str | None = None
+    hf_file: str | None = None
+
+    def expected(self, ctx: LoadContext) -> Path:
+        root = ctx.cache_dir if ctx.cache_dir is not None else Path("$TTSBENCH_CACHE")
+        return root / self.cache_rel
+
+    def _missing(self, path: Path, why: str) -> MissingModelError:
+        get = f"get it from {self.where}"
+        if self.hf_repo:
+            get += " (or pass --allow-download)"
+        return MissingModelError(
+            f"{self.recipe}: {why} {path} (set {self.recipe}:{self.option}=PATH, --cache-dir or "
+            f"$TTSBENCH_CACHE); {get}")
+
+    def resolve(self, options: Mapping[str, Any], ctx: LoadContext) -> Path:
+        """The model path, after checking it is complete; downloads only with ctx.allow_download."""
+        explicit = options.get(self.option)
+        path = Path(str(explicit)).expanduser() if explicit else self.expected(ctx)
+        if not explicit and not _complete(path, self) and ctx.allow_download and self.hf_repo \
+                and ctx.cache_dir is not None:
+            download_hf(self.hf_repo, path, self.hf_file)
+        if not path.exists():
+            raise self._missing(path, "model not found at")
+        if self.kind == "file" and not path.is_file():
+            raise self._missing(path, "expected a file, found a directory at")
+        if self.kind == "dir":
+            if not path.is_dir():
+                raise self._missing(path, "expected a model directory, found a file at")
+            absent = [f for f in self.required if not (path / f).is_file()]
+            if absent:
+                raise self._missing(path, f"incomplete model (no {', '.join(absent)}) in")
+        return path
+
+
+def _complete(path: Path, loc: ModelLocation) -> bool:
+    if loc.kind == "file":
+        return path.is_file()
+    return path.is_dir() and all((path / f).is_file() for f in loc.required)
+
+
+def download_hf(repo: str, dest: Path, filename: str | None = None) -> None:
+    """Fetch a Hugging Face repo (or one file of it) to `dest` (only ever called under --allow-download)."""
+    try:
+        import huggingface_hub
+    except ImportError:
+        raise MissingDependencyError("--allow-download needs huggingface_hub: pip install huggingface_hub") from None
+    if filename is None:
+        dest.mkdir(parents=True, exist_ok=True)
+        huggingface_hub.snapshot_download(repo_id=repo, local_dir=str(dest))
+        return
+    if not dest.as_posix().endswith(filename):
+        raise ValueError(f"download target {dest} does not end with {filename}")
+    root = dest
+    for _ in Path(filename).parts:
+        root = root.parent
+    huggingface_hub.hf_hub_download(repo_id=repo, filename=filename, local_dir=str(root))
+
+
+def sha256_file(path: Path, memo_dir: Path | None = None) -> str:
+    """SHA-256 of a file; memoised under memo_dir by (absolute path, size, mtime_ns)."""
+    path = Path(path).resolve()
+    st = path.stat()
+    key = f"{path}|{st.st_size}|{st.st_mtime_ns}"
+    memo = memo_dir / "sha256-memo.jsonl" if memo_dir is not None else None
+    if memo is not None and memo.is_file():
+        for line in memo.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if row.get("key") == key:
+                return str(row["sha256"])
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    hexdigest = digest.hexdigest()
+    if memo is not None:
+        from ttsbench.store import append_jsonl
+
+        append_jsonl(memo, [{"key": key, "sha256": hexdigest}])
+    return hexdigest
+
+
+def weight_files(path: Path) -> list[Path]:
+    """The weight files of a model file or directory (not configs or tokenizers)."""
+    if path.is_file():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES
+                  and not any(part.startswith(".") for part in p.relative_to(path).parts))
+
+
+def weights_digest(path: Path, memo_dir: Path | None = None) -> str:
+    """One SHA-256 for a model: the file's own hash, or a hash over `name:sha256` of its weight files."""
+    files = weight_files(path)
+    if not files:
+        raise MissingModelError(f"no weight files ({', '.join(WEIGHT_SUFFIXES)}) under {path}")
+    if path.is_file():
+        return sha256_file(path, memo_dir)
+    lines = [f"{p.relative_to(path).as_posix()}:{sha256_file(p, memo_dir)}" for p in files]
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def check_pin(recipe: str, path: Path, actual: str, pinned: str | None) -> None:
+    """Stop with one line when a pinned SHA-256 does not match the file on disk."""
+    if pinned and actual.lower() != str(pinned).lower():
+        raise MissingModelError(
+            f"{recipe}: {path} has SHA-256 {actual[:16]}..., expected {str(pinned)[:16]}... "
+            "(a different or corrupt checkpoint; get the original file, or change the pin)")
+
+
+def require(module: str, recipe: str, extra: str) -> Any:
+    """Import an optional dependency, or stop with the extra that provides it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise MissingDependencyError(
+            f"metric {recipe!r} needs {err.name or module}: pip install 'ttsbench[{extra}]'") from None
+
+
+def package_versions(names: Sequence[str]) -> dict[str, str]:
+    """Installed versions of the libraries that move a recipe's numbers (metadata only, no import)."""
+    from importlib import metadata
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def torch_device(device: str) -> str:
+    """'cuda' / 'cuda:1' stay as they are when CUDA exists; anything else is 'cpu'."""
+    import torch
+
+    return device if device.startswith("cuda") and torch.cuda.is_available() else "cpu"

@@ -1,0 +1,224 @@
+"""WER recipes: ASR backend + normalizer + aggregation, pinned in one versioned fingerprint.
+
+Every row keeps the sufficient statistics of its alignment (S, D, I, N, hits, the raw and
+normalized texts), so macro and micro WER, the fail rate, S/D/I rates and bootstrap CIs all come
+from stored rows (`ttsbench.metrics.stats`). Transcripts are cached by audio content and ASR
+fingerprint (`ttsbench.metrics.cache`): a new normalizer re-scores without running ASR again.
+
+Published recipes (comparable = True):
+
+  seedtts-en  openai/whisper-large-v3, transformers, fp32 greedy, English forced; seedtts-en text;
+              macro mean of per-utterance WER (seed-tts-eval `run_wer.py` + `average_wer.py`).
+  seedtts-zh  SeACo-Paraformer (funasr), zhconv to simplified; seedtts-zh text (one token per
+              character: a CER); macro mean (seed-tts-eval, lang=zh).
+  f5-en       Systran/faster-whisper-large-v3, beam 5, language en; f5-en text; macro mean
+              (F5-TTS `eval_seedtts_testset.py` / `eval_librispeech_test_clean.py`).
+  hubert-en   facebook/hubert-large-ls960-ft, greedy CTC; hubert-en text; micro (corpus) WER
+              (ZipVoice `eval/wer/hubert.py`; LibriSpeech test-clean subset A protocol).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from ttsbench.errors import InputError
+from ttsbench.metrics.base import Metric, Need
+from ttsbench.metrics.cache import TranscriptCache, audio_sha256
+from ttsbench.metrics.models import ModelLocation, check_pin, package_versions, weights_digest
+from ttsbench.metrics.stats import Statistic, aggregate, wer_statistics
+from ttsbench.metrics.text import TextNormalizer, get_normalizer
+from ttsbench.plugins import ASR, METRICS
+from ttsbench.types import LoadContext, OptionValue, ScoreItem
+
+COMMON_OPTIONS = ("model", "sha256")
+
+
+def word_counts(ref_norm: str, hyp_norm: str) -> dict[str, Any]:
+    """S, D, I, N (= reference tokens), hits and the per-utterance WER of one alignment (jiwer).
+
+    Both strings are normalized token sequences joined by single spaces. An empty reference has no
+    defined WER and raises ValueError (the row is stored as failed, with this reason).
+    """
+    import jiwer
+
+    n = len(ref_norm.split(" ")) if ref_norm else 0
+    if n == 0:
+        raise ValueError("the reference text is empty after normalization")
+    if not hyp_norm:
+        return {"S": 0, "D": n, "I": 0, "N": n, "hits": 0, "utt_wer": 1.0}
+    out = jiwer.process_words(ref_norm, hyp_norm)
+    s, d, i, hits = out.substitutions, out.deletions, out.insertions, out.hits
+    if hits + s + d != n:  # a tab inside a token would make jiwer and us disagree on N
+        raise ValueError(f"token count mismatch: jiwer saw {hits + s + d} reference tokens, expected {n}")
+    return {"S": s, "D": d, "I": i, "N": n, "hits": hits, "utt_wer": (s + d + i) / n}
+
+
+class WERRecipe(Metric):
+    """Base of every WER recipe. Subclasses set the class attributes; nothing else is needed.
+
+    Class attributes:
+        normalizer: name of a registered TextNormalizer (RECIPES).
+        asr: name of the ASR backend (ASR registry).
+        asr_params: decode parameters; options may override the keys listed here.
+        model_id: the published model the recipe names (e.g. "openai/whisper-large-v3").
+        location: where the model is looked for and where users get it.
+        reference: the reference implementation reproduced.
+        aggregation: "macro" (mean of per-utterance WER) or "micro" (corpus WER); sets `primary`.
+    """
+
+    higher_is_better = False
+    needs = Need.AUDIO | Need.TARGET_TEXT
+    primary = "wer_macro"
+    label = "WER (%)"
+    normalizer: ClassVar[str] = ""
+    asr: ClassVar[str] = ""
+    asr_params: ClassVar[Mapping[str, OptionValue]] = {}
+    model_id: ClassVar[str] = ""
+    location: ClassVar[ModelLocation | None] = None
+    reference: ClassVar[str] = ""
+    aggregation: ClassVar[str] = "macro"
+    batch: ClassVar[int] = 8  # files handed to the backend per call (one by one inside non-batchable ones)
+
+    def __init__(self, options: Mapping[str, OptionValue] | None = None) -> None:
+        super().__init__(options)
+        allowed = set(COMMON_OPTIONS) | set(self.asr_params)
+        unknown = sorted(set(self.options) - allowed)
+        if unknown:
+            raise InputError(f"metric {self.registry_name!r}: unknown option(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(allowed))}")
+        self.params = {**self.asr_params, **{k: v for k, v in self.options.items() if k in self.asr_params}}
+        self.text: TextNormalizer = get_normalizer(self.normalizer)
+        self.weights_sha256: str | None = str(self.options["sha256"]) if "sha256" in self.options else None
+        self.backend: Any = None
+        self.cache: TranscriptCache | None = None
+
+    # -- recipe definition -------------------------------------------------------------------
+    def asr_fingerprint(self) -> dict[str, Any]:
+        """What moves the transcripts (not the normalizer): the cache key of this recipe's ASR."""
+        return {"model": self.model_id, "weights_sha256": self.weights_sha256 or "unverified until setup",
+                **ASR.get(self.asr).describe(self.params)}
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"recipe": self.registry_name, "version": self.version, "comparable": self.comparable,
+                "reference": self.reference, "asr": self.asr_fingerprint(), "text": self.text.fingerprint(),
+                "alignment": {"tool": "jiwer default word transform", **package_versions(["jiwer"])},
+                "aggregation": f"{self.aggregation} ({self.primary}, percent)"}
+
+    def resolve_model(self, ctx: LoadContext) -> Path:
+        assert self.location is not None, f"{type(self).__name__} sets no model location"
+        return self.location.resolve(self.options, ctx)
+
+    # -- running -----------------------------------------------------------------------------
+    def setup(self, ctx: LoadContext) -> None:
+        path = self.resolve_model(ctx)
+        backend_cls = ASR.get(self.asr)
+        actual = weights_digest(path, ctx.work_dir)
+        check_pin(self.registry_name, path, actual, self.weights_sha256)
+        self.weights_sha256 = actual
+        self.backend = backend_cls(path, device=ctx.device, recipe=self.registry_name, params=self.params)
+        key = {**self.asr_fingerprint(), "resolved": getattr(self.backend, "compute_type", None)}
+        self.cache = TranscriptCache(ctx.work_dir, key)
+
+    def transcripts(self, paths: Sequence[Path]) -> list[str]:
+        """Raw ASR text per file, from the cache where the same audio was transcribed before."""
+        if self.backend is None or self.cache is None:
+            raise RuntimeError(f"{self.registry_name}: setup() was not called")
+        keys = [audio_sha256(p) for p in paths]
+        todo = {}
+        for key, path in zip(keys, paths):
+            if self.cache.get(key) is None and key not in todo:
+                todo[key] = path
+        items = list(todo.items())
+        for start in range(0, len(items), self.batch):
+            chunk = items[start:start + self.batch]
+            texts = self.backend.transcribe([p for _, p in chunk])
+            self.cache.put({k: t for (k, _), t in zip(chunk, texts)})
+        return [self.cache.get(k) or "" for k in keys]
+
+    def row(self, target_text: str, hyp_raw: str) -> dict[str, Any]:
+        """One score row from the reference text and the raw transcript."""
+        ref_norm = self.text.normalize(target_text)
+        hyp_norm = self.text.normalize(hyp_raw, hypothesis=True)
+        return {**word_counts(ref_norm, hyp_norm), "ref_raw": target_text, "hyp_raw": hyp_raw,
+                "ref_norm": ref_norm, "hyp_norm": hyp_norm}
+
+    def score_batch(self, items: Sequence[ScoreItem]) -> list[dict[str, Any]]:
+        texts = self.transcripts([i.wav_path for i in items])
+        return [self.row(i.target_text, t) for i, t in zip(items, texts)]
+
+    def score(self, item: ScoreItem) -> dict[str, Any]:
+        return self.score_batch([item])[0]
+
+    # -- corpus values -----------------------------------------------------------------------
+    @classmethod
+    def statistics(cls) -> dict[str, Statistic]:
+        return wer_statistics()
+
+    def aggregate(self, rows: pd.DataFrame) -> dict[str, float]:
+        return aggregate(rows, self.statistics())
+
+
+def _hf(recipe: str, repo: str, required: tuple[str, ...]) -> ModelLocation:
+    return ModelLocation(recipe, "model", repo, f"https://huggingface.co/{repo}", required=required, hf_repo=repo)
+
+
+@METRICS.register("seedtts-en")
+class SeedTTSEn(WERRecipe):
+    """Seed-TTS eval English WER: HF whisper-large-v3 fp32 greedy, punctuation but ' deleted, macro mean."""
+
+    comparable = True
+    normalizer = "seedtts-en"
+    asr = "hf-whisper"
+    asr_params = {"language": "english", "task": "transcribe"}
+    model_id = "openai/whisper-large-v3"
+    location = _hf("seedtts-en", "openai/whisper-large-v3", ("config.json", "preprocessor_config.json"))
+    reference = "BytedanceSpeech/seed-tts-eval run_wer.py + average_wer.py (lang=en)"
+
+
+@METRICS.register("seedtts-zh")
+class SeedTTSZh(WERRecipe):
+    """Seed-TTS eval Mandarin CER: funasr SeACo-Paraformer, zhconv, one token per character, macro mean."""
+
+    comparable = True
+    label = "CER (%)"
+    normalizer = "seedtts-zh"
+    asr = "paraformer"
+    asr_params = {"batch_size_s": 300}
+    model_id = "iic/speech_seaco_paraformer_large_asr_nat-zh-cn-16k-common-vocab8404-pytorch"
+    location = ModelLocation(
+        "seedtts-zh", "model", model_id,
+        f"https://modelscope.cn/models/{model_id} (Hugging Face mirror: funasr/paraformer-zh)",
+        required=("config.yaml", "model.pt"), hf_repo="funasr/paraformer-zh")
+    reference = "BytedanceSpeech/seed-tts-eval run_wer.py + average_wer.py (lang=zh), funasr 'paraformer-zh'"
+
+
+@METRICS.register("f5-en")
+class F5En(WERRecipe):
+    """F5-TTS English WER: faster-whisper large-v3, beam 5, all punctuation deleted, macro mean."""
+
+    comparable = True
+    normalizer = "f5-en"
+    asr = "faster-whisper"
+    asr_params = {"beam_size": 5, "language": "en", "compute_type": "auto", "cpu_threads": 0}
+    model_id = "Systran/faster-whisper-large-v3"
+    location = _hf("f5-en", "Systran/faster-whisper-large-v3", ("model.bin", "tokenizer.json"))
+    reference = "SWivid/F5-TTS src/f5_tts/eval/utils_eval.py run_asr_wer (lang=en)"
+
+
+@METRICS.register("hubert-en")
+class HubertEn(WERRecipe):
+    """LibriSpeech subset-A WER: hubert-large-ls960-ft greedy CTC, ZipVoice text rule, micro (corpus) WER."""
+
+    comparable = True
+    primary = "wer_micro"
+    aggregation = "micro"
+    normalizer = "hubert-en"
+    asr = "hf-ctc"
+    asr_params = {}
+    model_id = "facebook/hubert-large-ls960-ft"
+    location = _hf("hubert-en", "facebook/hubert-large-ls960-ft", ("config.json", "preprocessor_config.json"))
+    reference = "k2-fsa/ZipVoice zipvoice/eval/wer/hubert.py"
