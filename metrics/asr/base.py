@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ttsbench.errors import MissingModelError
 from ttsbench.metrics.models import package_versions
 
 
@@ -35,6 +36,11 @@ class ASRBackend(abc.ABC):
         """What moves the transcripts, known before loading: engine, decode params, library versions."""
         return {"backend": getattr(cls, "registry_name", cls.__name__), "params": dict(sorted(params.items())),
                 "libraries": package_versions(cls.libraries)}
+
+    def load_error(self, what: str, err: BaseException) -> MissingModelError:
+        """One line saying the model directory did not load as `what`, and the library's reason."""
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
+        return MissingModelError(f"{self.recipe}: {self.model_path} does not load as {what}: {reason}")
 
     @abc.abstractmethod
     def transcribe(self, paths: Sequence[Path]) -> list[str]:

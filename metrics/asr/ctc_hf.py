@@ -51,9 +51,12 @@ class HFCTC(ASRBackend):
 
         self.torch = torch
         self.dev = torch_device(self.device)
-        self.processor = AutoProcessor.from_pretrained(str(self.model_path), local_files_only=True)
-        self.model = AutoModelForCTC.from_pretrained(
-            str(self.model_path), local_files_only=True, dtype=torch.float32).to(self.dev).eval()
+        try:
+            self.processor = AutoProcessor.from_pretrained(str(self.model_path), local_files_only=True)
+            self.model = AutoModelForCTC.from_pretrained(
+                str(self.model_path), local_files_only=True, dtype=torch.float32).to(self.dev).eval()
+        except Exception as err:  # transformers raises OSError / ValueError / KeyError for a wrong dir
+            raise self.load_error("a transformers CTC model", err) from None
 
     def transcribe(self, paths: Sequence[Path]) -> list[str]:
         out = []

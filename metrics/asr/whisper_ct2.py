@@ -41,9 +41,11 @@ class FasterWhisper(ASRBackend):
         self.beam_size = int(self.params.get("beam_size", 5))
         self.language = str(self.params.get("language", "en"))
         threads = int(self.params.get("cpu_threads", 0))
-        self.model = WhisperModel(str(self.model_path), device="cuda" if device.startswith("cuda") else "cpu",
-                                  compute_type=self.compute_type, cpu_threads=threads,
-                                  local_files_only=True)
+        try:
+            self.model = WhisperModel(str(self.model_path), device="cuda" if device.startswith("cuda") else "cpu",
+                                      compute_type=self.compute_type, cpu_threads=threads, local_files_only=True)
+        except (RuntimeError, ValueError, OSError) as err:  # ctranslate2 rejects a wrong or partial model
+            raise self.load_error("a CTranslate2 Whisper model", err) from None
 
     def transcribe(self, paths: Sequence[Path]) -> list[str]:
         out = []

@@ -37,9 +37,12 @@ class HFWhisper(ASRBackend):
 
         self.torch = torch
         self.dev = torch_device(self.device)
-        self.processor = WhisperProcessor.from_pretrained(str(self.model_path), local_files_only=True)
-        self.model = WhisperForConditionalGeneration.from_pretrained(
-            str(self.model_path), local_files_only=True, dtype=torch.float32).to(self.dev).eval()
+        try:
+            self.processor = WhisperProcessor.from_pretrained(str(self.model_path), local_files_only=True)
+            self.model = WhisperForConditionalGeneration.from_pretrained(
+                str(self.model_path), local_files_only=True, dtype=torch.float32).to(self.dev).eval()
+        except Exception as err:  # transformers raises OSError / ValueError / KeyError for a wrong dir
+            raise self.load_error("a transformers Whisper model", err) from None
         self.language = str(self.params.get("language", "english"))
         self.task = str(self.params.get("task", "transcribe"))
 

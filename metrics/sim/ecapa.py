@@ -40,9 +40,10 @@ class ECAPAConfig:
     scale: int = 8
 
     @classmethod
-    def tiny(cls, feat_dim: int, feat_num: int) -> ECAPAConfig:
-        return cls(feat_dim=feat_dim, feat_num=feat_num, channels=16, emb_dim=8, cat_channels=24,
-                   attention_channels=8, se_bottleneck=8, scale=8)
+    def tiny(cls) -> ECAPAConfig:
+        """A few-thousand-parameter head with the same layout (tests only); feat_* come from the SSL model."""
+        return cls(feat_dim=32, feat_num=3, channels=16, emb_dim=8, cat_channels=24, attention_channels=8,
+                   se_bottleneck=8, scale=8)
 
 
 class Conv1dReluBn(nn.Module):
