@@ -11,9 +11,10 @@ checkpoint is read once). A recipe option `sha256=HEX` pins the hash; a mismatch
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,20 @@ def torch_device(device: str) -> str:
     import torch
 
     return device if device.startswith("cuda") and torch.cuda.is_available() else "cpu"
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run a block with `n` intra-op torch threads, then restore the previous count.
+
+    Small models (resemblyzer's 3-layer LSTM) are fastest on one thread and, on a loaded machine,
+    many times slower on several (the workers spin-wait for busy cores).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

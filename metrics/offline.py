@@ -24,7 +24,7 @@ import pandas as pd
 from ttsbench.audio import read_audio, resample
 from ttsbench.metrics.base import Metric, Need
 from ttsbench.metrics.cache import EmbeddingCache, audio_sha256
-from ttsbench.metrics.models import ModelLocation, package_versions, require
+from ttsbench.metrics.models import ModelLocation, package_versions, require, torch_threads
 from ttsbench.metrics.stats import Statistic, aggregate, mean_of, sim_statistics, sim_values
 from ttsbench.metrics.wer import WERRecipe
 from ttsbench.plugins import METRICS
@@ -87,7 +87,8 @@ class ResemblyzerSIM(Metric):
             from resemblyzer import preprocess_wav
 
             wav, sr = read_audio(path)
-            vec = self.encoder.embed_utterance(preprocess_wav(resample(wav, sr, 16_000), source_sr=16_000))
+            with torch_threads(1):  # a small LSTM: one thread is fastest, and immune to busy cores
+                vec = self.encoder.embed_utterance(preprocess_wav(resample(wav, sr, 16_000), source_sr=16_000))
             self.cache.put(key, vec)
         return vec
 

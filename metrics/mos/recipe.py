@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ttsbench.errors import MissingModelError
 from ttsbench.metrics.base import Metric, Need
 from ttsbench.metrics.cache import EmbeddingCache, audio_sha256
 from ttsbench.metrics.checkpoints import load_checked, torch_load
@@ -32,7 +33,8 @@ def load_utmos(path: Path, cfg: UTMOSConfig, recipe: str = "utmos22-strong") -> 
     """Build the model for `cfg` and load the plain state dict at `path`, every key checked."""
     state = torch_load(path, recipe)
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError(f"{path} does not hold a plain state dict")
+        top = ", ".join(sorted(map(str, state))[:4]) if isinstance(state, dict) else type(state).__name__
+        raise MissingModelError(f"{recipe}: {path} is not the expected checkpoint: not a plain state dict ({top})")
     model = UTMOS22Strong(cfg)
     load_checked(model, state, recipe=recipe, path=path)
     return model.eval()
