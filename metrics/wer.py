@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -173,7 +174,7 @@ class SeedTTSEn(WERRecipe):
     comparable = True
     normalizer = "seedtts-en"
     asr = "hf-whisper"
-    asr_params = {"language": "english", "task": "transcribe"}
+    asr_params = MappingProxyType({"language": "english", "task": "transcribe"})
     model_id = "openai/whisper-large-v3"
     location = _hf("seedtts-en", "openai/whisper-large-v3", ("config.json", "preprocessor_config.json"))
     reference = "BytedanceSpeech/seed-tts-eval run_wer.py + average_wer.py (lang=en)"
@@ -187,7 +188,7 @@ class SeedTTSZh(WERRecipe):
     label = "CER (%)"
     normalizer = "seedtts-zh"
     asr = "paraformer"
-    asr_params = {"batch_size_s": 300}
+    asr_params = MappingProxyType({"batch_size_s": 300})
     model_id = "iic/speech_seaco_paraformer_large_asr_nat-zh-cn-16k-common-vocab8404-pytorch"
     location = ModelLocation(
         "seedtts-zh", "model", model_id,
@@ -203,7 +204,7 @@ class F5En(WERRecipe):
     comparable = True
     normalizer = "f5-en"
     asr = "faster-whisper"
-    asr_params = {"beam_size": 5, "language": "en", "compute_type": "auto", "cpu_threads": 0}
+    asr_params = MappingProxyType({"beam_size": 5, "language": "en", "compute_type": "auto", "cpu_threads": 0})
     model_id = "Systran/faster-whisper-large-v3"
     location = _hf("f5-en", "Systran/faster-whisper-large-v3", ("model.bin", "tokenizer.json"))
     reference = "SWivid/F5-TTS src/f5_tts/eval/utils_eval.py run_asr_wer (lang=en)"
@@ -218,7 +219,7 @@ class HubertEn(WERRecipe):
     aggregation = "micro"
     normalizer = "hubert-en"
     asr = "hf-ctc"
-    asr_params = {}
+    asr_params = MappingProxyType({})
     model_id = "facebook/hubert-large-ls960-ft"
     location = _hf("hubert-en", "facebook/hubert-large-ls960-ft", ("config.json", "preprocessor_config.json"))
     reference = "k2-fsa/ZipVoice zipvoice/eval/wer/hubert.py"

@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def resolve(name: str):  # noqa: ANN201 - TextNormalizer, imported lazily
+def resolve(name: str):
     """The normalizer of a WER recipe, or the normalizer registered under `name`."""
     import difflib
 

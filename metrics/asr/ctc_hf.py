@@ -43,7 +43,7 @@ class HFCTC(ASRBackend):
     extra = "hf"
     batchable = False  # padding a batch moves the float sums slightly; one utterance at a time
 
-    def __init__(self, model_path: Path, **kwargs) -> None:  # noqa: ANN003 - ASRBackend's keywords
+    def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         require("transformers", self.recipe, self.extra)
         import torch
@@ -55,7 +55,7 @@ class HFCTC(ASRBackend):
             self.processor = AutoProcessor.from_pretrained(str(self.model_path), local_files_only=True)
             self.model = AutoModelForCTC.from_pretrained(
                 str(self.model_path), local_files_only=True, dtype=torch.float32).to(self.dev).eval()
-        except Exception as err:  # transformers raises OSError / ValueError / KeyError for a wrong dir
+        except Exception as err:  # noqa: BLE001 - transformers raises OSError / ValueError / KeyError for a wrong dir
             raise self.load_error("a transformers CTC model", err) from None
 
     def transcribe(self, paths: Sequence[Path]) -> list[str]:

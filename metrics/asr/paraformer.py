@@ -27,14 +27,14 @@ class Paraformer(ASRBackend):
     libraries = ("funasr", "torch")
     extra = "funasr"
 
-    def __init__(self, model_path: Path, **kwargs) -> None:  # noqa: ANN003 - ASRBackend's keywords
+    def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         funasr = require("funasr", self.recipe, self.extra)
         self.batch_size_s = int(self.params.get("batch_size_s", 300))
         try:
             self.model = funasr.AutoModel(model=str(self.model_path), device=torch_device(self.device),
                                           disable_update=True, disable_pbar=True, disable_log=True)
-        except Exception as err:  # funasr raises RuntimeError / AssertionError / KeyError for a wrong dir
+        except Exception as err:  # noqa: BLE001 - funasr raises RuntimeError / AssertionError / KeyError for a wrong dir
             raise self.load_error("a funasr Paraformer model", err) from None
 
     def transcribe(self, paths: Sequence[Path]) -> list[str]:

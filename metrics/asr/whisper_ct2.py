@@ -31,7 +31,7 @@ class FasterWhisper(ASRBackend):
     libraries = ("faster-whisper", "ctranslate2", "av")
     extra = "offline"
 
-    def __init__(self, model_path: Path, **kwargs) -> None:  # noqa: ANN003 - ASRBackend's keywords
+    def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         require("faster_whisper", self.recipe, self.extra)
         from faster_whisper import WhisperModel

@@ -29,7 +29,7 @@ class HFWhisper(ASRBackend):
     libraries = ("transformers", "torch", "scipy", "soundfile")
     extra = "hf"
 
-    def __init__(self, model_path: Path, **kwargs) -> None:  # noqa: ANN003 - ASRBackend's keywords
+    def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         require("transformers", self.recipe, self.extra)
         import torch
@@ -41,12 +41,12 @@ class HFWhisper(ASRBackend):
             self.processor = WhisperProcessor.from_pretrained(str(self.model_path), local_files_only=True)
             self.model = WhisperForConditionalGeneration.from_pretrained(
                 str(self.model_path), local_files_only=True, dtype=torch.float32).to(self.dev).eval()
-        except Exception as err:  # transformers raises OSError / ValueError / KeyError for a wrong dir
+        except Exception as err:  # noqa: BLE001 - transformers raises OSError / ValueError / KeyError for a wrong dir
             raise self.load_error("a transformers Whisper model", err) from None
         self.language = str(self.params.get("language", "english"))
         self.task = str(self.params.get("task", "transcribe"))
 
-    def load_audio(self, path: Path):  # noqa: ANN201 - numpy array
+    def load_audio(self, path: Path):
         import soundfile as sf
 
         wav, sr = sf.read(str(path))  # float64, as the reference reads it

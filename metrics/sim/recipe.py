@@ -27,8 +27,14 @@ from ttsbench.errors import MissingModelError
 from ttsbench.metrics.base import Metric, Need
 from ttsbench.metrics.cache import EmbeddingCache, audio_sha256
 from ttsbench.metrics.checkpoints import load_checked, torch_load
-from ttsbench.metrics.models import (ModelLocation, check_pin, package_versions, require, sha256_file,
-                                     torch_device)
+from ttsbench.metrics.models import (
+    ModelLocation,
+    check_pin,
+    package_versions,
+    require,
+    sha256_file,
+    torch_device,
+)
 from ttsbench.metrics.resample import sinc_resample
 from ttsbench.metrics.sim.ecapa import ECAPAConfig, ECAPAHead
 from ttsbench.metrics.sim.wavlm import hf_config, original_to_hf, translate, weight_norm_names

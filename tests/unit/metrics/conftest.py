@@ -43,8 +43,13 @@ def tiny_whisper_dir(tmp_path_factory) -> Path:
     """A random tiny Whisper saved like openai/whisper-large-v3 (config, weights, processor, tokenizer)."""
     pytest.importorskip("transformers")
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
-    from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
-                              WhisperForConditionalGeneration, WhisperTokenizerFast)
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperTokenizerFast,
+    )
 
     out = tmp_path_factory.mktemp("whisper-tiny-hf")
     alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
@@ -93,8 +98,13 @@ def tiny_ct2_dir(tiny_whisper_dir, tmp_path_factory) -> Path:
 def tiny_hubert_dir(tmp_path_factory) -> Path:
     """A random tiny HubertForCTC + letter tokenizer saved like facebook/hubert-large-ls960-ft."""
     pytest.importorskip("transformers")
-    from transformers import (HubertConfig, HubertForCTC, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor,
-                              Wav2Vec2Processor)
+    from transformers import (
+        HubertConfig,
+        HubertForCTC,
+        Wav2Vec2CTCTokenizer,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2Processor,
+    )
 
     out = tmp_path_factory.mktemp("hubert-tiny")
     vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "|": 4,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 from ttsbench.cli import main
 from ttsbench.store import append_jsonl, write_json

@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ttsbench.metrics.stats import (aggregate, bootstrap_ci, mean_of, paired_bootstrap, ratio_of_sums,
-                                    wer_statistics)
+from ttsbench.metrics.stats import (
+    aggregate,
+    bootstrap_ci,
+    mean_of,
+    paired_bootstrap,
+    ratio_of_sums,
+    wer_statistics,
+)
 from ttsbench.metrics.wer import word_counts
 
 # (reference, hypothesis, S, D, I, hits), each alignment worked out by hand
