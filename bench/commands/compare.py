@@ -97,6 +97,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         ci = f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
         flag = "" if r["same_recipe"] else "  (recipe fingerprints differ)"
         skipped = f"  (unpaired: {r['only_a']} A, {r['only_b']} B)" if r["only_a"] or r["only_b"] else ""
+        floor = 1 / extra.get("resamples", 1000)  # a bootstrap p-value cannot resolve below 1 / resamples
+        p = f"<{floor:g}" if r["p_value"] < floor else f"{r['p_value']:.3f}"
         print(f"{r['metric']:24s} {r['key']:14s} {r['value_a']:9.3f} {r['value_b']:9.3f} {r['diff']:+9.3f} "
-              f"{ci:>21s} {r['p_value']:6.3f} {r['n']:5d}{flag}{skipped}")
+              f"{ci:>21s} {p:>6s} {r['n']:5d}{flag}{skipped}")
     return 0
