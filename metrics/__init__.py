@@ -1,1 +1,14 @@
-"""Metrics and recipes. Each module registers with `@METRICS.register(name)` (and RECIPES, ASR)."""
+"""Metric recipes. Each module registers with `@METRICS.register(name)` (and RECIPES, ASR).
+
+  text.py      named normalizers of the reference scorers (RECIPES: seedtts-en, seedtts-zh, f5-en, hubert-en)
+  wer.py       WER recipes (seedtts-en, seedtts-zh, f5-en, hubert-en) on the ASR backends in asr/
+  sim/         sim-wavlm-ecapa (WavLM-large + ECAPA-TDNN, SIM-o / SIM-r)
+  mos/         utmos22-strong (UTMOS22 strong learner)
+  offline.py   wer-whisper-tiny-en, sim-resemblyzer, dnsmos: weights shipped in pip packages, not comparable
+  stats.py     macro / micro WER, fail rate, bootstrap and paired-bootstrap CIs over stored rows
+  resample.py, cache.py, models.py, checkpoints.py: the reference resamplers, content-keyed caches,
+               model location and SHA-256 pins, strict checkpoint loading
+  cost/        FLOPs and speed (another component)
+
+See docs/protocol.md for what each recipe reproduces and what its numbers are comparable to.
+"""

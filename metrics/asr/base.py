@@ -17,12 +17,10 @@ class ASRBackend(abc.ABC):
     Class attributes:
         libraries: distributions whose versions can move the transcripts (recorded in fingerprints).
         extra: the ttsbench extra that installs them (for the missing-dependency message).
-        batchable: whether transcribing several files at once gives the same text as one by one.
     """
 
     libraries: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str] = ""
-    batchable: ClassVar[bool] = False
 
     def __init__(self, model_path: Path, *, device: str = "cpu", recipe: str = "",
                  params: Mapping[str, Any] | None = None) -> None:

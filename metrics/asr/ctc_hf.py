@@ -40,8 +40,7 @@ class HFCTC(ASRBackend):
     """transformers CTC ASR (AutoModelForCTC + AutoProcessor) from a local directory, greedy."""
 
     libraries = ("transformers", "torch", "soxr", "soundfile")
-    extra = "hf"
-    batchable = False  # padding a batch moves the float sums slightly; one utterance at a time
+    extra = "hf"  # one utterance at a time: padding a batch would move the float sums slightly
 
     def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)

@@ -30,10 +30,14 @@ class Paraformer(ASRBackend):
     def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         funasr = require("funasr", self.recipe, self.extra)
+        import torch
+
         self.batch_size_s = int(self.params.get("batch_size_s", 300))
         try:
+            # ncpu: funasr would otherwise set torch's thread count to 4 for the whole process
             self.model = funasr.AutoModel(model=str(self.model_path), device=torch_device(self.device),
-                                          disable_update=True, disable_pbar=True, disable_log=True)
+                                          disable_update=True, disable_pbar=True, log_level="WARNING",
+                                          ncpu=torch.get_num_threads())
         except Exception as err:  # noqa: BLE001 - funasr raises RuntimeError / AssertionError / KeyError for a wrong dir
             raise self.load_error("a funasr Paraformer model", err) from None
 
