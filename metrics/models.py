@@ -96,7 +96,9 @@ def download_hf(repo: str, dest: Path, filename: str | None = None) -> None:
         raise MissingDependencyError("--allow-download needs huggingface_hub: pip install huggingface_hub") from None
     if filename is None:
         dest.mkdir(parents=True, exist_ok=True)
-        huggingface_hub.snapshot_download(repo_id=repo, local_dir=str(dest))
+        # alternates no loader here reads (fp32 shards, other frameworks) would add gigabytes
+        huggingface_hub.snapshot_download(repo_id=repo, local_dir=str(dest), ignore_patterns=[
+            "*.msgpack", "*.h5", "*.ot", "*fp32*", "*.onnx", "*.onnx_data", "flax_*", "tf_*", "coreml*", "*.mlmodel*"])
         return
     if not dest.as_posix().endswith(filename):
         raise ValueError(f"download target {dest} does not end with {filename}")
@@ -132,10 +134,21 @@ def sha256_file(path: Path, memo_dir: Path | None = None) -> str:
     return hexdigest
 
 
+#: What the loaders read, in their order of preference (transformers: safetensors, then the .bin;
+#: CTranslate2: model.bin; funasr: model.pt). Other weight files in a directory are not hashed.
+PRIMARY_WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "model.bin", "model.pt")
+
+
 def weight_files(path: Path) -> list[Path]:
-    """The weight files of a model file or directory (not configs or tokenizers)."""
+    """The weight files a loader reads from a model file or directory (not configs or tokenizers)."""
     if path.is_file():
         return [path]
+    for name in PRIMARY_WEIGHTS:
+        if (path / name).is_file():
+            if name.endswith(".index.json"):  # sharded safetensors: the shards its weight map names
+                shards = set(json.loads((path / name).read_text())["weight_map"].values())
+                return sorted(path / s for s in shards)
+            return [path / name]
     return sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES
                   and not any(part.startswith(".") for part in p.relative_to(path).parts))
 

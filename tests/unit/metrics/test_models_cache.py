@@ -76,3 +76,13 @@ def test_embedding_cache_survives_a_torn_file(tmp_path):
     path = next(tmp_path.rglob("*.npy"))
     path.write_bytes(b"\x93NUMPY torn")
     assert EmbeddingCache(tmp_path, {"m": 1}).get("ab" * 32) is None
+
+
+def test_digest_hashes_what_the_loader_reads(tmp_path):
+    m = tmp_path / "m"
+    m.mkdir()
+    (m / "model.safetensors").write_bytes(b"w")
+    (m / "pytorch_model.bin").write_bytes(b"old")
+    d1 = weights_digest(m)
+    (m / "pytorch_model.bin").write_bytes(b"changed")  # transformers would load the safetensors
+    assert weights_digest(m) == d1
