@@ -10,7 +10,8 @@ Layout under the runner's work dir (no cache when it is None)::
     asr/<model_id>.jsonl          {"audio": sha256, "text": "..."} one per line, append-only
     embeddings/<model_id>/<sha[:2]>/<sha>.npy   written atomically (temp file + rename)
 
-Append-only JSONL and atomic renames keep concurrent writers (ranks, resumed runs) safe.
+Append-only JSONL and atomic renames keep concurrent writers (ranks, resumed runs) safe. Without a
+work dir nothing is cached, not even in memory (benchmarks and one-off scoring measure the model).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def key_id(fingerprint: dict[str, Any]) -> str:
 
 
 class TranscriptCache:
-    """audio sha256 -> transcript, for one ASR fingerprint. A None work dir caches in memory only."""
+    """audio sha256 -> transcript, for one ASR fingerprint. A None work dir caches nothing."""
 
     def __init__(self, work_dir: Path | None, fingerprint: dict[str, Any]) -> None:
         self.id = key_id(fingerprint)
@@ -54,9 +55,11 @@ class TranscriptCache:
         return self._texts.get(audio)
 
     def put(self, items: dict[str, str]) -> None:
+        if self.path is None:
+            return
         new = {k: v for k, v in items.items() if self._texts.get(k) != v}
         self._texts.update(new)
-        if self.path is not None and new:
+        if new:
             from ttsbench.store import append_jsonl
 
             append_jsonl(self.path, [{"audio": k, "text": v} for k, v in new.items()])
@@ -87,11 +90,11 @@ class EmbeddingCache:
         return None
 
     def put(self, audio: str, vec: np.ndarray) -> None:
-        vec = np.asarray(vec)
-        self._memory[audio] = vec
         path = self._file(audio)
         if path is None:
             return
+        vec = np.asarray(vec)
+        self._memory[audio] = vec
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
         with tmp.open("wb") as f:

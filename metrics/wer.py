@@ -134,11 +134,14 @@ class WERRecipe(Metric):
             if self.cache.get(key) is None and key not in todo:
                 todo[key] = path
         items = list(todo.items())
+        fresh: dict[str, str] = {}
         for start in range(0, len(items), self.batch):
             chunk = items[start:start + self.batch]
             texts = self.backend.transcribe([p for _, p in chunk])
-            self.cache.put({k: t for (k, _), t in zip(chunk, texts)})
-        return [self.cache.get(k) or "" for k in keys]
+            done = {k: t for (k, _), t in zip(chunk, texts)}
+            self.cache.put(done)  # per chunk: an interrupted run keeps what it transcribed
+            fresh.update(done)
+        return [fresh[k] if k in fresh else self.cache.get(k) or "" for k in keys]
 
     def row(self, target_text: str, hyp_raw: str) -> dict[str, Any]:
         """One score row from the reference text and the raw transcript."""
