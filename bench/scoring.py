@@ -40,15 +40,17 @@ def score_all(metric_specs: Sequence[MetricSpec], prompts: Sequence[Prompt], wav
     info: dict[str, dict[str, Any]] = {}
     done = latest(read_jsonl(scores_path), ("utt_id", "metric", "fingerprint_id"))
     for spec, metric in zip(metric_specs, metrics):
-        fp = metric.fingerprint_id()
         info[spec.name] = describe_metric(metric, spec)
+        if not any(p.utt_id in wav_of for p in prompts):
+            continue
+        # setup first: it may pin the weights' hash into the fingerprint, which keys finished rows
+        metric.setup(ctx)
+        info[spec.name] = describe_metric(metric, spec)
+        fp = metric.fingerprint_id()
         todo = [p for p in prompts if p.utt_id in wav_of
                 and done.get((p.utt_id, spec.name, fp), {}).get("status") != "ok"]
         if not todo:
             continue
-        metric.setup(ctx)
-        info[spec.name] = describe_metric(metric, spec)  # setup may pin weight hashes
-        fp = metric.fingerprint_id()
         bar = progress_bar(len(todo), f"score {spec.name}", progress)
         for start in range(0, len(todo), SCORE_BATCH):
             chunk = todo[start:start + SCORE_BATCH]

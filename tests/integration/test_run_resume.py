@@ -104,3 +104,17 @@ def test_score_external_directory_counts_missing_when_allowed(tiny_manifest, tmp
     assert summary["synth"] == {**summary["synth"], "ok": 2, "failed": 1, "failed_ids": ["utt1"]}
     assert summary["metrics"]["duration"]["n_scored"] == 2
     assert summary["metrics"]["duration"]["values"]["seconds_total"] == pytest.approx(1.4, abs=1e-3)
+
+
+def test_rerun_of_a_finished_demo_run_appends_no_score_rows(tmp_path):
+    """Recipes that pin their weights' hash at setup must still see their finished rows."""
+    out = tmp_path / "runs"
+    argv = ["run", "--system", "espeak-ng", "--testset", "demo", "--limit", "1", "--metrics",
+            "wer-whisper-tiny-en", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    root = _run_dir(out)
+    before = len(read_jsonl(root / "scores.jsonl"))
+    assert main(argv) == 0
+    assert len(read_jsonl(root / "scores.jsonl")) == before == 1
+    summary = json.loads((root / "summary.json").read_text())
+    assert summary["metrics"]["wer-whisper-tiny-en"]["n_scored"] == 1
