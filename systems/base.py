@@ -65,7 +65,7 @@ class TTSSystem(abc.ABC):
         return {}
 
     def arch(self) -> Any | None:
-        """An architecture spec for analytic FLOPs (ttsbench.metrics.flops), or None."""
+        """An architecture spec for analytic FLOPs (ttsbench.metrics.cost), or None."""
         return None
 
     def resynthesize(self, wav: np.ndarray, sample_rate: int) -> np.ndarray | None:
