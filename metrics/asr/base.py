@@ -40,6 +40,24 @@ class ASRBackend(abc.ABC):
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
         return MissingModelError(f"{self.recipe}: {self.model_path} does not load as {what}: {reason}")
 
+    def load_transformers(self, processor_cls: Any, model_cls: Any, what: str) -> None:
+        """Set self.torch, self.dev, self.processor and an fp32 eval self.model from the local directory.
+
+        Shared by the transformers backends; a directory that does not load is one clear line.
+        """
+        import torch
+
+        from ttsbench.metrics.models import torch_device
+
+        self.torch = torch
+        self.dev = torch_device(self.device)
+        try:
+            self.processor = processor_cls.from_pretrained(str(self.model_path), local_files_only=True)
+            self.model = model_cls.from_pretrained(
+                str(self.model_path), local_files_only=True, dtype=torch.float32).to(self.dev).eval()
+        except Exception as err:  # noqa: BLE001 - transformers raises OSError / ValueError / KeyError for a wrong dir
+            raise self.load_error(what, err) from None
+
     @abc.abstractmethod
     def transcribe(self, paths: Sequence[Path]) -> list[str]:
         """Raw transcripts of audio files, in order (no normalization)."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ttsbench.metrics.asr.base import ASRBackend
-from ttsbench.metrics.models import require, torch_device
+from ttsbench.metrics.models import require
 from ttsbench.plugins import ASR
 
 SAMPLE_RATE = 16_000
@@ -45,17 +45,9 @@ class HFCTC(ASRBackend):
     def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         require("transformers", self.recipe, self.extra)
-        import torch
         from transformers import AutoModelForCTC, AutoProcessor
 
-        self.torch = torch
-        self.dev = torch_device(self.device)
-        try:
-            self.processor = AutoProcessor.from_pretrained(str(self.model_path), local_files_only=True)
-            self.model = AutoModelForCTC.from_pretrained(
-                str(self.model_path), local_files_only=True, dtype=torch.float32).to(self.dev).eval()
-        except Exception as err:  # noqa: BLE001 - transformers raises OSError / ValueError / KeyError for a wrong dir
-            raise self.load_error("a transformers CTC model", err) from None
+        self.load_transformers(AutoProcessor, AutoModelForCTC, "a transformers CTC model")
 
     def transcribe(self, paths: Sequence[Path]) -> list[str]:
         out = []

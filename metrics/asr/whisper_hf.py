@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ttsbench.metrics.asr.base import ASRBackend
-from ttsbench.metrics.models import require, torch_device
+from ttsbench.metrics.models import require
 from ttsbench.metrics.resample import fft_resample
 from ttsbench.plugins import ASR
 
@@ -32,17 +32,9 @@ class HFWhisper(ASRBackend):
     def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         require("transformers", self.recipe, self.extra)
-        import torch
         from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
-        self.torch = torch
-        self.dev = torch_device(self.device)
-        try:
-            self.processor = WhisperProcessor.from_pretrained(str(self.model_path), local_files_only=True)
-            self.model = WhisperForConditionalGeneration.from_pretrained(
-                str(self.model_path), local_files_only=True, dtype=torch.float32).to(self.dev).eval()
-        except Exception as err:  # noqa: BLE001 - transformers raises OSError / ValueError / KeyError for a wrong dir
-            raise self.load_error("a transformers Whisper model", err) from None
+        self.load_transformers(WhisperProcessor, WhisperForConditionalGeneration, "a transformers Whisper model")
         self.language = str(self.params.get("language", "english"))
         self.task = str(self.params.get("task", "transcribe"))
 
