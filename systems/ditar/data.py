@@ -7,7 +7,7 @@ the manifest's folder unless absolute), `text`, and optionally `speaker` (defaul
 Cache layout (built once, resumable: finished shards are kept, a crash loses at most one shard)::
 
     <cache_dir>/latents-<key>/meta.json                 tokenizer description + manifest checksum
-    <cache_dir>/latents-<key>/shard_00000.safetensors    "<row>" -> (T, C) latent means
+    <cache_dir>/latents-<key>/shard_00000.safetensors    "<row>" -> (T, C) latent means (float32) or codes (int64)
     <cache_dir>/latents-<key>/shard_00000.json           per row: id, frames
     <cache_dir>/phones-<key>/shard_00000.json            per row: id, phone ids
 
@@ -114,22 +114,29 @@ class CachedData:
 
 
 def build_cache(entries: Sequence[ManifestEntry], cache_dir: str | Path, tokenizer: Any,
-                phone_encoder: PhoneEncoder, *, rank: int = 0, world_size: int = 1,
+                phone_encoder: PhoneEncoder | None, *, rank: int = 0, world_size: int = 1,
                 barrier: Callable[[], None] = lambda: None, progress: bool = False) -> CachedData:
-    """Encode the shards this rank owns (skipping finished ones), wait for all ranks, load the index."""
+    """Encode the shards this rank owns (skipping finished ones), wait for all ranks, load the index.
+
+    With `phone_encoder=None` only the latents are cached (tokenizer training needs no text) and
+    `CachedData.phones` holds empty lists.
+    """
     checksum = manifest_checksum(entries)
     latent_dir = Path(cache_dir) / f"latents-{_key(checksum, tokenizer.fingerprint())}"
-    phone_dir = Path(cache_dir) / f"phones-{_key(checksum, json.dumps(phone_encoder.describe(), sort_keys=True))}"
+    phone_dir = None if phone_encoder is None else \
+        Path(cache_dir) / f"phones-{_key(checksum, json.dumps(phone_encoder.describe(), sort_keys=True))}"
     shards = range((len(entries) + SHARD_SIZE - 1) // SHARD_SIZE)
     mine = [s for s in shards if s % world_size == rank]
     for shard in _progress(mine, progress, "caching latents"):
         rows = range(shard * SHARD_SIZE, min((shard + 1) * SHARD_SIZE, len(entries)))
         _build_latent_shard(entries, rows, latent_dir, shard, tokenizer)
-        _build_phone_shard(entries, rows, phone_dir, shard, phone_encoder)
+        if phone_encoder is not None:
+            _build_phone_shard(entries, rows, phone_dir, shard, phone_encoder)
     if rank == 0:
         _write_meta(latent_dir, {"tokenizer": tokenizer.describe(), "manifest_sha256": checksum,
                                  "rows": len(entries)})
-        _write_meta(phone_dir, {"frontend": phone_encoder.describe(), "manifest_sha256": checksum})
+        if phone_encoder is not None:
+            _write_meta(phone_dir, {"frontend": phone_encoder.describe(), "manifest_sha256": checksum})
     barrier()
     return _load_index(entries, latent_dir, phone_dir, len(shards))
 
@@ -151,7 +158,8 @@ def _build_latent_shard(entries: Sequence[ManifestEntry], rows: range, folder: P
     for row in rows:
         wav, _ = read_audio(entries[row].wav, tokenizer.sample_rate)
         latents = tokenizer.encode(torch.from_numpy(wav)[None].to(device))[0]  # (T, C)
-        tensors[str(row)] = latents.float().cpu().contiguous()
+        latents = latents if not latents.is_floating_point() else latents.float()  # discrete codes stay integers
+        tensors[str(row)] = latents.cpu().contiguous()
         index.append({"id": entries[row].id, "frames": int(latents.shape[0])})
     part = target.with_name(target.name + ".part")
     save_file(tensors, str(part))
@@ -175,14 +183,17 @@ def _build_phone_shard(entries: Sequence[ManifestEntry], rows: range, folder: Pa
     _write_json(target, index)
 
 
-def _load_index(entries: Sequence[ManifestEntry], latent_dir: Path, phone_dir: Path, shards: int) -> CachedData:
+def _load_index(entries: Sequence[ManifestEntry], latent_dir: Path, phone_dir: Path | None,
+                shards: int) -> CachedData:
     frames: list[int] = []
     phones: list[list[int]] = []
     for shard in range(shards):
         lat = json.loads((latent_dir / f"shard_{shard:05d}.json").read_text())
-        ph = json.loads((phone_dir / f"shard_{shard:05d}.json").read_text())
         frames += [r["frames"] for r in lat]
-        phones += [r["phones"] for r in ph]
+        if phone_dir is None:
+            phones += [[] for _ in lat]
+        else:
+            phones += [r["phones"] for r in json.loads((phone_dir / f"shard_{shard:05d}.json").read_text())]
     if len(frames) != len(entries) or len(phones) != len(entries):
         raise InputError(f"cache {latent_dir} is incomplete ({len(frames)} of {len(entries)} rows); delete it")
     names = sorted({e.speaker for e in entries if e.speaker})

@@ -1,4 +1,12 @@
-"""Batched DiTAR generation: prompt prefill, KV-cached AR steps, per-item stop and noise.
+"""Batched patch-AR generation (DiTAR, and DiSTAR by import): prompt prefill, KV-cached AR steps,
+per-item stop and noise.
+
+The loop needs from the model: `cfg` (patch_size, history_patches, history_frames, latent_dim =
+channels of one frame, stop_label), the `PatchLM` pieces (`_lm_input`, `new_cache`, `lm_prefill`,
+`lm_step`, `stop_prob`), `encode_patches(patches)`, `sample_patch(h, history, noise, sampler)`,
+`noise_spec(sampler) -> (shape, "normal" | "uniform")`, `default_sampler()`, and optionally
+`unit_dtype` (torch.long for DiSTAR's codes; default the weights' dtype). Frames are zero-padded,
+so 0 must mean "padding" in the model's units (DiSTAR shifts its codes by one for this).
 
 Layout. Row b's prefix is [phones_b ; prompt patch embeddings_b] (prompt frames padded to a
 multiple of P on `cfg.pad_side`), left-padded to the longest prefix so that every row's next
@@ -25,7 +33,6 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
-
 from ttsbench.errors import InputError
 from ttsbench.systems.ditar.sampling import SamplerConfig
 
@@ -58,17 +65,19 @@ class PatchStep:
 
 
 class NoiseBank:
-    """Per-row standard-normal draws of shape (P, C), one per step, from each row's generator."""
+    """Per-row draws of `shape`, one per step, from each row's own generator ("normal": N(0, 1),
+    DiTAR's (P, C) ODE start; "uniform": U[0, 1), DiSTAR's token sampling)."""
 
-    def __init__(self, generators: Sequence[torch.Generator], shape: tuple[int, int], device: torch.device,
-                 block: int) -> None:
-        self.generators, self.shape, self.device, self.block = list(generators), shape, device, block
+    def __init__(self, generators: Sequence[torch.Generator], shape: tuple[int, ...], device: torch.device,
+                 block: int, kind: str = "normal") -> None:
+        self.generators, self.shape, self.device, self.block = list(generators), tuple(shape), device, block
+        self.draw = {"normal": torch.randn, "uniform": torch.rand}[kind]
         self.buffer: Tensor | None = None
         self.used = block
 
     def next(self) -> Tensor:
         if self.used == self.block:
-            draws = [torch.randn((self.block, *self.shape), generator=g, device=g.device) for g in self.generators]
+            draws = [self.draw((self.block, *self.shape), generator=g, device=g.device) for g in self.generators]
             self.buffer = torch.stack(draws, dim=1).to(self.device)  # (block, B, P, C)
             self.used = 0
         self.used += 1
@@ -107,9 +116,10 @@ def build_prefix(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
     for i, p in enumerate(phones):
         phone_ids[i, :len(p)] = torch.as_tensor(list(p), dtype=torch.long)
     lat_lens = torch.tensor([int(p.shape[0]) for p in prompts], device=device)
-    latents = torch.zeros(B, max(int(lat_lens.max()), 1), cfg.latent_dim, device=device, dtype=dtype)
+    unit_dtype = getattr(model, "unit_dtype", None) or dtype
+    latents = torch.zeros(B, max(int(lat_lens.max()), 1), cfg.latent_dim, device=device, dtype=unit_dtype)
     for i, p in enumerate(prompts):
-        latents[i, :p.shape[0]] = p.to(device, dtype)
+        latents[i, :p.shape[0]] = p.to(device, unit_dtype)
     patches, _, n = patchify(latents, lat_lens, cfg.patch_size, cfg.pad_side)  # (B, Np, P, C)
     has_patch = torch.arange(patches.shape[1], device=device)[None] < n[:, None]
     emb = torch.zeros(B, patches.shape[1], cfg.lm_dim, device=device, dtype=dtype)
@@ -136,7 +146,7 @@ def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
     `row_max` caps each row's patches (default: `gen.max_patches` for all); a row that reaches its
     cap ends without the stop head.
     """
-    cfg, sampler, gen = model.cfg, sampler or SamplerConfig(), gen or GenerationConfig()
+    cfg, sampler, gen = model.cfg, sampler or model.default_sampler(), gen or GenerationConfig()
     if len(generators) != len(phones):
         raise InputError(f"generate: {len(generators)} generators for {len(phones)} rows (one per row)")
     caps = [min(int(r), gen.max_patches) for r in row_max] if row_max is not None else [gen.max_patches] * len(phones)
@@ -150,7 +160,8 @@ def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
     cache = model.new_cache(B, S0 + steps, device, _compute_dtype(device, dtype))
     h = model.lm_prefill(prefix.embeds, prefix.positions, prefix.key_valid, cache)[:, -1]  # (B, D)
     position, key_valid, history = prefix.positions[:, -1:], prefix.key_valid, prefix.history
-    noise = NoiseBank(generators, (cfg.patch_size, cfg.latent_dim), device, gen.noise_block)
+    noise_shape, noise_kind = model.noise_spec(sampler)
+    noise = NoiseBank(generators, noise_shape, device, gen.noise_block, noise_kind)
     active = torch.ones(B, dtype=torch.bool, device=device)
     count = torch.zeros(B, dtype=torch.long, device=device)
     after_last = cfg.stop_label == "after_last"
@@ -174,7 +185,7 @@ def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
         position = position + 1
         if key_valid is not None:
             key_valid = torch.cat([key_valid, key_valid.new_ones(B, 1)], dim=1)
-        emb = model.encode_patches(x.to(dtype))[:, None]  # (B, 1, D)
+        emb = model.encode_patches(x.to(dtype) if x.is_floating_point() else x)[:, None]  # (B, 1, D)
         h = model.lm_step(emb, cache, position, key_valid)[:, 0]
 
 
@@ -198,4 +209,5 @@ def generate(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Te
             chunks[b].append(step.patches[b])
     C = model.cfg.latent_dim
     device = model.phone_embed.weight.device
-    return [torch.cat(c, dim=0) if c else torch.zeros(0, C, device=device) for c in chunks]
+    dtype = getattr(model, "unit_dtype", None) or torch.float32
+    return [torch.cat(c, dim=0) if c else torch.zeros(0, C, device=device, dtype=dtype) for c in chunks]

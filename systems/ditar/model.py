@@ -30,13 +30,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
-
 from ttsbench.errors import InputError
 from ttsbench.systems.ditar.batch import DiTARBatch
 from ttsbench.systems.ditar.config import DiTARConfig
-from ttsbench.systems.ditar.layers import KVCache, TimestepEmbedding, Transformer, init_weights
+from ttsbench.systems.ditar.layers import TimestepEmbedding, Transformer, init_weights
+from ttsbench.systems.ditar.patch_lm import PatchLM
 from ttsbench.systems.ditar.sampling import SamplerConfig, diffuse, guided, sample
 
 if TYPE_CHECKING:
@@ -85,9 +84,9 @@ def history_windows(patches: Tensor, history: int) -> Tensor:
 class AggregationEncoder(nn.Module):
     """Bidirectional transformer over [special ; P frames]; the special token's output is the embedding."""
 
-    def __init__(self, cfg: DiTARConfig) -> None:
+    def __init__(self, cfg: DiTARConfig, in_dim: int | None = None) -> None:
         super().__init__()
-        self.in_proj = nn.Linear(cfg.latent_dim, cfg.enc_dim, bias=False)
+        self.in_proj = nn.Linear(in_dim or cfg.latent_dim, cfg.enc_dim, bias=False)
         self.special = nn.Parameter(torch.zeros(cfg.enc_dim))
         self.transformer = Transformer(cfg.enc_layers, cfg.enc_dim, cfg.enc_heads, cfg.enc_ffn, act=cfg.ffn_act,
                                        eps=cfg.norm_eps, rope_theta=cfg.rope_theta)
@@ -130,8 +129,12 @@ class LocDiT(nn.Module):
         return self.out_proj(y[:, -x_t.shape[1]:])  # only the noisy positions
 
 
-class DiTAR(nn.Module):
-    """Aggregation encoder + causal LM + stop head + LocDiT (see the module docstring)."""
+class DiTAR(PatchLM, nn.Module):
+    """Aggregation encoder + causal LM + stop head + LocDiT (see the module docstring).
+
+    The LM half (`_lm_input`, `lm_states`, `_stop_loss`, `new_cache`, `lm_prefill`, `lm_step`,
+    `stop_prob`) is `PatchLM`, shared with DiSTAR.
+    """
 
     def __init__(self, cfg: DiTARConfig) -> None:
         super().__init__()
@@ -156,30 +159,10 @@ class DiTAR(nn.Module):
         has_patch = torch.arange(N, device=n.device)[None] < n[:, None]  # (B, N)
         emb = patches.new_zeros(B, N, cfg.lm_dim)
         emb[has_patch] = self.encoder(patches[has_patch]).to(emb.dtype)  # encode real patches only
-        x = self._lm_input(batch.phones, batch.phone_lens, emb, n)  # (B, S, D)
-        hidden = self.lm(x, causal=True)  # right padding + causal: no mask needed for real rows
-
-        S = hidden.shape[1]
-        j = torch.arange(N + 1, device=n.device)[None]  # stop positions j = 0..N
-        pos = (batch.phone_lens[:, None] - 1 + j).clamp(max=S - 1)  # (B, N+1): h_j sits after patch j-1
-        h_all = hidden.gather(1, pos[..., None].expand(-1, -1, hidden.shape[-1]))  # (B, N+1, D)
+        h_all = self.lm_states(batch.phones, batch.phone_lens, emb, n)  # (B, N+1, D)
         diff = self._diffusion_loss(h_all[:, :N][has_patch], patches, frame_mask, has_patch)
         stop = self._stop_loss(h_all, n)
         return Losses(total=diff + cfg.stop_weight * stop, diff=diff, stop=stop)
-
-    def _lm_input(self, phones: Tensor, phone_lens: Tensor, emb: Tensor, n: Tensor) -> Tensor:
-        """Per row [phones (L_b) ; patch embeddings (n_b)], right-padded to S = max(L_b + n_b)."""
-        text = self.phone_embed(phones).to(emb.dtype)  # (B, L, D)
-        B, L, D = text.shape
-        S = int((phone_lens + n).max())
-        s = torch.arange(S, device=phones.device)[None]  # (1, S)
-        t_idx = s.clamp(max=L - 1).expand(B, S)
-        p_idx = (s - phone_lens[:, None]).clamp(0, emb.shape[1] - 1)
-        from_text = text.gather(1, t_idx[..., None].expand(B, S, D))
-        from_speech = emb.gather(1, p_idx[..., None].expand(B, S, D))
-        is_text = (s < phone_lens[:, None])[..., None]
-        is_speech = ((s >= phone_lens[:, None]) & (s < (phone_lens + n)[:, None]))[..., None]
-        return torch.where(is_text, from_text, torch.where(is_speech, from_speech, torch.zeros_like(from_text)))
 
     def _diffusion_loss(self, h: Tensor, patches: Tensor, frame_mask: Tensor, has_patch: Tensor) -> Tensor:
         cfg = self.cfg
@@ -201,43 +184,17 @@ class DiTAR(nn.Module):
         err = (v - v_target.float()).pow(2).mean(-1)  # (M, P)
         return (err * mask).sum() / mask.sum().clamp(min=1)
 
-    def _stop_loss(self, h_all: Tensor, n: Tensor) -> Tensor:
-        """BCE on the stop logit; positions and labels per `cfg.stop_label`."""
-        N1 = h_all.shape[1]
-        j = torch.arange(N1, device=n.device)[None]
-        if self.cfg.stop_label == "after_last":
-            valid, target = j <= n[:, None], j == n[:, None]
-        else:
-            valid, target = j < n[:, None], j == (n - 1)[:, None]
-        h = h_all.detach() if self.cfg.stop_detach else h_all
-        logits = self.stop_head(h[valid]).squeeze(-1).float()
-        return F.binary_cross_entropy_with_logits(logits, target[valid].float())
-
     # ---- inference pieces ---------------------------------------------------------------------
     def encode_patches(self, patches: Tensor) -> Tensor:
         """One aggregation-encoder pass: (..., P, C) -> (..., D_lm)."""
         return self.encoder(patches)
 
-    def new_cache(self, batch: int, max_len: int, device: torch.device | str | None = None,
-                  dtype: torch.dtype | None = None) -> KVCache:
-        weight = self.phone_embed.weight
-        return self.lm.new_cache(batch, max_len, device or weight.device, dtype or weight.dtype)
+    def default_sampler(self) -> SamplerConfig:
+        return SamplerConfig()
 
-    def lm_prefill(self, embeds: Tensor, positions: Tensor, key_valid: Tensor | None, cache: KVCache) -> Tensor:
-        """The left-padded prefix (B, S, D) into an empty cache; returns hidden (B, S, D)."""
-        from ttsbench.systems.ditar.layers import causal_padding_mask
-
-        mask = None if key_valid is None else causal_padding_mask(key_valid, embeds.shape[1])
-        return self.lm(embeds, positions, mask=mask, causal=True, cache=cache)
-
-    def lm_step(self, embed: Tensor, cache: KVCache, positions: Tensor, key_valid: Tensor | None) -> Tensor:
-        """One decode step: embed (B, 1, D) at positions (B, 1); key_valid (B, cache.length + 1) or None."""
-        mask = None if key_valid is None else key_valid[:, None, None, :]
-        return self.lm(embed, positions, mask=mask, causal=True, cache=cache)
-
-    def stop_prob(self, h: Tensor) -> Tensor:
-        """(B, D) -> (B,) probability that generation ends here."""
-        return torch.sigmoid(self.stop_head(h).squeeze(-1).float())
+    def noise_spec(self, sampler: SamplerConfig) -> tuple[tuple[int, ...], str]:
+        """Per AR step and row: one standard-normal (P, C) draw (the initial x_1 of the ODE)."""
+        return (self.cfg.patch_size, self.cfg.latent_dim), "normal"
 
     def locdit_eval(self, x_t: Tensor, t: float | Tensor, h: Tensor, history: Tensor) -> Tensor:
         """One LocDiT pass; t a float (shared) or (M,)."""
