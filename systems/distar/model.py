@@ -54,6 +54,7 @@ class DiSTARLosses:
 class DiSTAR(PatchLM, nn.Module):
     """Code aggregator + drafting LM + stop head + masked-diffusion infiller."""
 
+    kind = "distar"  # recorded in checkpoints
     unit_dtype = torch.long  # the generation loop's frames are code ids, not latents
 
     def __init__(self, cfg: DiSTARConfig) -> None:

@@ -136,6 +136,8 @@ class DiTAR(PatchLM, nn.Module):
     `stop_prob`) is `PatchLM`, shared with DiSTAR.
     """
 
+    kind = "ditar"  # recorded in checkpoints
+
     def __init__(self, cfg: DiTARConfig) -> None:
         super().__init__()
         self.cfg = cfg

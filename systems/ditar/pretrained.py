@@ -1,4 +1,4 @@
-"""Loading DiTAR weights for inference: training checkpoints and exported folders.
+"""Loading DiTAR (and DiSTAR) weights for inference: training checkpoints and exported folders.
 
 Accepted checkpoint locations (`SystemSpec.checkpoint`, or `<cache_dir>/ditar-<size>/`):
 
@@ -9,7 +9,7 @@ Accepted checkpoint locations (`SystemSpec.checkpoint`, or `<cache_dir>/ditar-<s
 2. A training output folder: its newest `checkpoints/step_*.pt`.
 3. An exported folder (`export()` writes it; safetensors, no pickle at all)::
 
-       <dir>/config.json         {"format": "ttsbench.ditar/1", "model_config", "tokenizer",
+       <dir>/config.json         {"format": "ttsbench.ditar/1", "kind", "model_config", "tokenizer",
                                   "frontend", "source"}
        <dir>/model.safetensors   the model's state dict (fp32)
        <dir>/tokenizer/          the speech tokenizer folder (tokenizer.json [+ weights.safetensors])
@@ -47,24 +47,30 @@ class LoadedCheckpoint:
     frontend_info: dict[str, Any]
     tokenizer_dir: Path | None  # the exported folder's tokenizer/, when there is one
     sha256: str  # of the weights file(s): identifies the model in run manifests
+    kind: str = "ditar"  # which model the weights are for ("ditar" | "distar"; the trainer records it)
 
 
-def read_checkpoint(path: Path) -> LoadedCheckpoint:
-    """Read any of the three layouts in the module docstring; a wrong path is one clear error."""
+def read_checkpoint(path: Path, kind: str = "ditar") -> LoadedCheckpoint:
+    """Read any of the three layouts in the module docstring; a wrong path, or weights of another
+    model (`kind`: "ditar" or "distar", which share these layouts), is one clear error."""
     path = Path(path).expanduser()
     if path.is_dir() and (path / CONFIG_FILE).is_file():
-        return _read_export(path)
-    if path.is_file() and path.name == WEIGHTS_FILE and (path.parent / CONFIG_FILE).is_file():
-        return _read_export(path.parent)
-    if path.is_dir():
-        steps = sorted((path / "checkpoints").glob("step_*.pt")) if (path / "checkpoints").is_dir() else []
-        if not steps:
-            raise MissingModelError(f"no DiTAR checkpoint in {path}: expected {CONFIG_FILE} + {WEIGHTS_FILE} "
-                                    f"(exported) or checkpoints/step_*.pt (training output)")
-        path = steps[-1]
-    if not path.is_file():
-        raise MissingModelError(f"DiTAR checkpoint not found: {path}")
-    return _read_training(path)
+        ckpt = _read_export(path)
+    elif path.is_file() and path.name == WEIGHTS_FILE and (path.parent / CONFIG_FILE).is_file():
+        ckpt = _read_export(path.parent)
+    else:
+        if path.is_dir():
+            steps = sorted((path / "checkpoints").glob("step_*.pt")) if (path / "checkpoints").is_dir() else []
+            if not steps:
+                raise MissingModelError(f"no {kind} checkpoint in {path}: expected {CONFIG_FILE} + {WEIGHTS_FILE} "
+                                        f"(exported) or checkpoints/step_*.pt (training output)")
+            path = steps[-1]
+        if not path.is_file():
+            raise MissingModelError(f"{kind} checkpoint not found: {path}")
+        ckpt = _read_training(path)
+    if ckpt.kind != kind:
+        raise InputError(f"{ckpt.path}: holds {ckpt.kind} weights, not {kind}")
+    return ckpt
 
 
 def _read_training(path: Path) -> LoadedCheckpoint:
@@ -76,7 +82,7 @@ def _read_training(path: Path) -> LoadedCheckpoint:
         fmt = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
         raise InputError(f"{path}: not a DiTAR training checkpoint (format {fmt!r}, expected {TRAIN_FORMAT!r})")
     return LoadedCheckpoint(path, raw["model"], dict(raw.get("model_config") or {}), dict(raw.get("tokenizer") or {}),
-                            dict(raw.get("frontend") or {}), None, _file_sha256(path))
+                            dict(raw.get("frontend") or {}), None, _file_sha256(path), str(raw.get("kind", "ditar")))
 
 
 def _read_export(directory: Path) -> LoadedCheckpoint:
@@ -91,7 +97,7 @@ def _read_export(directory: Path) -> LoadedCheckpoint:
     tok_dir = directory / TOKENIZER_DIR
     return LoadedCheckpoint(directory, load_file(str(weights)), dict(meta["model_config"]),
                             dict(meta.get("tokenizer") or {}), dict(meta.get("frontend") or {}),
-                            tok_dir if tok_dir.is_dir() else None, _file_sha256(weights))
+                            tok_dir if tok_dir.is_dir() else None, _file_sha256(weights), str(meta.get("kind", "ditar")))
 
 
 def resolve_tokenizer(ckpt: LoadedCheckpoint | None, override: str, cache_dir: Path | None,
@@ -138,11 +144,11 @@ def check_frontend(frontend: Any, ckpt: LoadedCheckpoint) -> None:
                              f"({key}={want.get(key)!r}), this one has {key}={have[key]!r}")
 
 
-def export(checkpoint: str | Path, out_dir: str | Path, *, tokenizer: str | None = None) -> Path:
+def export(checkpoint: str | Path, out_dir: str | Path, *, tokenizer: str | None = None, kind: str = "ditar") -> Path:
     """Write an exported folder (safetensors) from a training checkpoint and its tokenizer."""
     from safetensors.torch import save_file
 
-    ckpt = read_checkpoint(Path(checkpoint))
+    ckpt = read_checkpoint(Path(checkpoint), kind)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tok = resolve_tokenizer(ckpt, tokenizer or "", None, "cpu")
@@ -151,7 +157,7 @@ def export(checkpoint: str | Path, out_dir: str | Path, *, tokenizer: str | None
     tok.save(out / TOKENIZER_DIR)
     state = {k: v.detach().float().cpu().contiguous() for k, v in ckpt.state.items()}
     save_file(state, str(out / WEIGHTS_FILE))
-    meta = {"format": EXPORT_FORMAT, "model_config": ckpt.model_config, "tokenizer": tok.describe(),
+    meta = {"format": EXPORT_FORMAT, "kind": ckpt.kind, "model_config": ckpt.model_config, "tokenizer": tok.describe(),
             "frontend": ckpt.frontend_info, "source": {"checkpoint": str(ckpt.path), "sha256": ckpt.sha256}}
     (out / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return out

@@ -16,7 +16,7 @@ from `seed` alone and DDP broadcasts rank 0's weights anyway.
 Checkpoint layout (`<out>/checkpoints/step_XXXXXXX.pt`, one dict, `torch.load(weights_only=True)`):
 
     format          "ttsbench.ditar.train/1"
-    kind            "ditar"
+    kind            the model's `kind` attribute: "ditar" (or "distar", whose trainer this is too)
     step            optimizer steps done (the next step to run)
     model           full (unsharded) state_dict of the bare model, no "module." prefix, fp32, CPU
     model_config    the model's config as a dict (DiTARConfig fields)
@@ -329,7 +329,7 @@ def _save(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, opt: torch.optim.Op
     rngs = D.gather_objects(ckpt.rng_state(), rt)
     model_state, opt_state = D.full_state(model, opt)  # collective under FSDP: every rank calls it
     if rt.is_main:
-        payload = {"format": CHECKPOINT_FORMAT, "kind": "ditar", "step": step, "model": model_state,
+        payload = {"format": CHECKPOINT_FORMAT, "kind": getattr(model, "kind", "ditar"), "step": step, "model": model_state,
                    "model_config": model_config_dict(model), "optimizer": opt_state,
                    "config": to_dict(cfg), **meta, "data_position": {"epoch": position.epoch, "index": position.index},
                    "rng": rngs, "world_size": rt.world_size, "git_sha": ckpt.git_sha(),
