@@ -3,6 +3,8 @@
     ttsbench flops                                  all nine Table 1 systems, the paper's setup
     ttsbench flops --system ditar-0.6b --nfe 10     one system, 10 LocDiT calls per patch
     ttsbench flops --target-seconds 20 --format json
+    ttsbench flops --system ditar-0.6b --system 'distar-*' --breakdown   DiSTAR beside DiTAR
+    ttsbench flops --system distar-base --layers 4                    DiSTAR with L' = 4 RVQ layers
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--text-rate", type=float, default=7.0, help="text tokens per second (default 7)")
     p.add_argument("--nfe", type=int, help="network calls per diffusion solve (default: each system's own)")
     p.add_argument("--no-cfg", action="store_true", help="count without classifier-free guidance")
-    p.add_argument("--patch-size", type=int, help="DiTAR patch size P (default: the spec's, 4)")
-    p.add_argument("--history", type=int, help="DiTAR historical patches (default: the spec's, 1)")
+    p.add_argument("--patch-size", type=int,
+                   help="DiTAR / DiSTAR patch size P (default: the spec's; DiTAR 4, DiSTAR 8)")
+    p.add_argument("--history", type=int, help="DiTAR / DiSTAR historical patches (default: the spec's, 1)")
+    p.add_argument("--layers", type=int, metavar="L",
+                   help="active RVQ layers L' for DiSTAR specs (default: all J; other systems ignore it)")
     p.add_argument("--exact-ffn", action="store_true",
                    help="count the third matrix of gated (SwiGLU) FFNs; A.4 counts two")
     p.add_argument("--breakdown", action="store_true", help="one line per counted network")
@@ -40,7 +45,8 @@ def setup_from_args(args: argparse.Namespace):
 
     return CostSetup(prompt_seconds=args.prompt_seconds, target_seconds=args.target_seconds,
                      text_rate=args.text_rate, nfe=args.nfe, cfg=False if args.no_cfg else None,
-                     patch_size=args.patch_size, history=args.history, exact_ffn=args.exact_ffn)
+                     patch_size=args.patch_size, history=args.history, exact_ffn=args.exact_ffn,
+                     layers=args.layers)
 
 
 def cmd_flops(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ttsbench.metrics.cost import formulas as F
-from ttsbench.metrics.cost.spec import ArchSpec, Block, CostSetup, FlopCount, resolve_terms
+from ttsbench.metrics.cost.spec import ArchSpec, Block, CostSetup, FlopCount, effective_layers, resolve_terms
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ def block_cost(block: Block, spec: ArchSpec, setup: CostSetup) -> BlockCost:
         per_call = F.ar_transformer_flops(block.layers, block.width, steps, length, block.ffn, ffn_mats=mats)
     elif block.kind == "conv":
         per_call = F.conv1d_flops(block.layers, block.width, block.kernel, length)
+    elif block.kind == "linear":
+        per_call = F.linear_flops(block.width, block.out, length)
     else:
         raise ValueError(f"block {block.name!r}: unknown kind {block.kind!r}")
     calls = block.calls.resolve(values)
@@ -64,17 +66,19 @@ def breakdown(spec: ArchSpec, setup: CostSetup | None = None) -> list[BlockCost]
 def setup_scope(setup: CostSetup) -> str:
     """The system-independent part of the scope: same setup, same words (reports group by it)."""
     ffn = "gated FFNs with 3 matrices" if setup.exact_ffn else "FFN = 2 matrices"
+    layers = f"; L' = {setup.layers} active RVQ layers (DiSTAR)" if setup.layers is not None else ""
     return (f"analytic (DiTAR A.4, typos fixed), one utterance: {setup.prompt_seconds:g} s prompt -> "
-            f"{setup.target_seconds:g} s target, {setup.prompt_text}+{setup.target_text} text tokens; matrix "
-            f"products only ({ffn}), KV cache for causal models; x NFE (network calls per diffusion solve), "
-            f"x2 with CFG; vocoder excluded")
+            f"{setup.target_seconds:g} s target, {setup.prompt_text}+{setup.target_text} text tokens{layers}; "
+            f"matrix products only ({ffn}), KV cache for causal models; x NFE (network calls per diffusion "
+            f"solve), x2 with CFG; vocoder excluded")
 
 
 def detail(spec: ArchSpec, setup: CostSetup) -> str:
     """The system-specific part: each counted network, its calls, NFE and CFG."""
     parts = []
     for b, cost in zip(spec.blocks, breakdown(spec, setup)):
-        how = {"causal": "causal+KV cache", "transformer": "non-causal", "conv": "conv"}[b.kind]
+        how = {"causal": "causal+KV cache", "transformer": "non-causal", "conv": "conv",
+               "linear": f"linear {b.width}->{b.out}"}[b.kind]
         mult = []
         if b.per_nfe:
             mult.append(f"NFE {effective_nfe(spec, setup)}")
@@ -82,7 +86,8 @@ def detail(spec: ArchSpec, setup: CostSetup) -> str:
             mult.append("x2 CFG")
         parts.append(f"{b.name} ({how}, {cost.calls} call{'s' if cost.calls != 1 else ''}"
                      + (f"; {', '.join(mult)}" if mult else "") + ")")
-    return f"{spec.label}: " + "; ".join(parts) + f"; not counted: {spec.excluded}"
+    codes = f" (L' = {effective_layers(spec, setup)} of J = {spec.layers} RVQ layers)" if spec.uses_layers else ""
+    return f"{spec.label}{codes}: " + "; ".join(parts) + f"; not counted: {spec.excluded}"
 
 
 def scope(spec: ArchSpec, setup: CostSetup) -> str:

@@ -3,7 +3,8 @@
 Conventions, as in A.4: one multiply-accumulate = 2 FLOPs; only matrix products are counted
 (convolutions, attention projections, QK^T, AV, FFN); biases, normalisation, activations, softmax,
 embeddings lookups and heads are ignored; the number of attention heads does not change the count.
-Every function returns **FLOPs** (= 2 x MACs) as an exact integer.
+Every function returns **FLOPs** (= 2 x MACs) as an exact integer. `linear_flops` (one dense
+matrix, for logit heads that dominate some models, e.g. DiSTAR) is our addition, not in A.4.
 
 Shapes: N layers, C width, C_mid FFN width, K kernel, T sequence length, t current length.
 
@@ -77,6 +78,16 @@ def ar_transformer_flops(layers: int, width: int, steps: int, prefix: int, ffn: 
     per_step_linear = linear_flops_per_token(width, ffn, ffn_mats=ffn_mats)
     decode = layers * (steps * per_step_linear + 4 * width * context_sum)
     return prefill + decode
+
+
+def linear_flops(in_features: int, out_features: int, tokens: int) -> int:
+    """One dense matrix in -> out applied to `tokens` vectors: 2 x in x out x tokens.
+
+    **Our addition, not in A.4** (which ignores heads): used for logit heads that are a large share
+    of a model's cost, e.g. DiSTAR's 65,536-way RVQ heads run at every masked-diffusion step.
+    """
+    _check(in_features=in_features, out_features=out_features, tokens=tokens)
+    return 2 * in_features * out_features * tokens
 
 
 # The appendix exactly as printed, kept only so that tests can show what the fixes change.

@@ -9,7 +9,9 @@ seconds, text rate, NFE, CFG, patch size, history). `analytic_flops` applies the
 Lengths are symbolic (`Length`): a sum of named terms with integer coefficients, resolved against
 the setup. Terms: text (prompt + target text tokens), prompt_text, target_text, prompt / target
 (speech frames at the spec's frame rate, ceil), prompt_patches / target_patches (ceil(frames / P)),
-patch (P frames), history (history patches x P frames), one (the constant 1).
+patch (P frames), history (history patches x P frames), one (the constant 1); for models over
+J-layer RVQ codes (DiSTAR): layers (L' active RVQ layers), patch_layers (P x L') and history_layers
+(history frames x L').
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from ttsbench.errors import InputError
 
 UNIT = "FLOPs (=2 MACs)"
 TERMS = ("text", "prompt_text", "target_text", "prompt", "target", "prompt_patches",
-         "target_patches", "patch", "history", "one")
+         "target_patches", "patch", "history", "one", "layers", "patch_layers", "history_layers")
+LAYER_TERMS = frozenset({"layers", "patch_layers", "history_layers"})
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,9 @@ class CostSetup:
     nfe: network evaluations per diffusion solve (calls, not grid points); None = each spec's
         published setting (e.g. 32 for F5-TTS, 9 for DiTAR's "NFE=10", see archs.py).
     cfg: classifier-free guidance doubles the guided network's passes; None = the spec's setting.
-    patch_size / history: DiTAR's P and number of historical patches; None = the spec's.
+    patch_size / history: DiTAR's (and DiSTAR's) P and number of historical patches; None = the spec's.
+    layers: active RVQ layers L' of a model over J-layer codes (DiSTAR's bitrate control); None = the
+        spec's (J). Specs without layer terms (every non-DiSTAR spec) ignore it.
     exact_ffn: count the third matrix of gated FFNs (SwiGLU); A.4 counts two matrices per FFN.
     """
 
@@ -74,11 +79,12 @@ class CostSetup:
     patch_size: int | None = None
     history: int | None = None
     exact_ffn: bool = False
+    layers: int | None = None
 
     def __post_init__(self) -> None:
         if self.prompt_seconds < 0 or self.target_seconds <= 0 or self.text_rate < 0:
             raise InputError(f"cost setup: need prompt_seconds >= 0, target_seconds > 0, text_rate >= 0; got {self}")
-        for name in ("nfe", "patch_size"):
+        for name in ("nfe", "patch_size", "layers"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InputError(f"cost setup: {name} must be >= 1, got {value}")
@@ -122,17 +128,20 @@ class Block:
     """One network whose matrix products are counted.
 
     kind: "transformer" (non-causal, Eq. 15-21), "causal" (KV cache: prefix pass + one token per
-        step, Eq. 23-31 fixed) or "conv" (stride-1 1-D convs C -> C, Eq. 14).
-    length: tokens per call (the prefix for "causal").
+        step, Eq. 23-31 fixed), "conv" (stride-1 1-D convs C -> C, Eq. 14) or "linear" (one matrix
+        `width` -> `out` applied to `length` vectors per call; not in A.4: our addition for logit
+        heads that dominate a model's cost, e.g. DiSTAR's 65,536-way heads; `layers` is ignored).
+    length: tokens per call (the prefix for "causal"; output vectors for "linear").
     steps: "causal" only: tokens decoded one at a time after the prefix.
     calls: calls per utterance before the NFE and CFG multipliers.
     per_nfe: one call per network evaluation of a diffusion solve (x setup NFE).
     cfg: guided with classifier-free guidance (x2 when CFG is on).
     ffn_mats: FFN matrices of the real network (3 for SwiGLU); A.4 counts 2 unless setup.exact_ffn.
+    out: "linear" only: output features (width = input features).
     """
 
     name: str
-    kind: Literal["transformer", "causal", "conv"]
+    kind: Literal["transformer", "causal", "conv", "linear"]
     layers: int
     width: int
     length: Length
@@ -143,6 +152,7 @@ class Block:
     calls: Length = ONE
     per_nfe: bool = False
     cfg: bool = False
+    out: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,6 +161,8 @@ class ArchSpec:
 
     frame_rate: speech frames per second of the units the blocks run on.
     nfe / cfg / patch_size / history: the published inference setting (CostSetup can override).
+    layers: RVQ layers J of the codes the blocks run on (DiSTAR); the default L' when the setup
+        sets none. 1 for everything else.
     paper_tflops: the DiTAR paper's Table 1 value, when the system is in it.
     sources: where each number comes from. assumptions: what is not published or was chosen.
     fitted: parameters set to reproduce Table 1 because no source we could read gives them.
@@ -165,11 +177,22 @@ class ArchSpec:
     cfg: bool = False
     patch_size: int = 1
     history: int = 0
+    layers: int = 1
     paper_tflops: float | None = None
     sources: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
     fitted: tuple[str, ...] = ()
     excluded: str = "vocoder/codec decoder, embeddings, norms, biases, heads"
+
+    def __post_init__(self) -> None:
+        if self.layers < 1:
+            raise InputError(f"ArchSpec {self.name!r}: layers must be >= 1, got {self.layers}")
+
+    @property
+    def uses_layers(self) -> bool:
+        """Whether any block's length, steps or calls depends on the active RVQ layers L'."""
+        return any(name in LAYER_TERMS for b in self.blocks for ln in (b.length, b.steps, b.calls)
+                   if ln is not None for name, _ in ln.terms)
 
     @property
     def description(self) -> str:
@@ -182,13 +205,25 @@ class ArchSpec:
         return replace(self, **changes)
 
 
+def effective_layers(spec: ArchSpec, setup: CostSetup) -> int:
+    """Active RVQ layers L': the setup's, else the spec's J. More than J fails for specs that use
+    layer terms; specs that do not use them ignore the setting."""
+    if setup.layers is None:
+        return spec.layers
+    if setup.layers > spec.layers and spec.uses_layers:
+        raise InputError(f"cost setup: layers {setup.layers} exceeds the {spec.layers} RVQ layers of {spec.name!r}")
+    return setup.layers
+
+
 def resolve_terms(spec: ArchSpec, setup: CostSetup) -> dict[str, int]:
     """The value of every Length term for this spec under this setup."""
     patch = setup.patch_size or spec.patch_size
     history = spec.history if setup.history is None else setup.history
+    layers = effective_layers(spec, setup)
     prompt = math.ceil(setup.prompt_seconds * spec.frame_rate - 1e-9)
     target = math.ceil(setup.target_seconds * spec.frame_rate - 1e-9)
     return {"text": setup.prompt_text + setup.target_text, "prompt_text": setup.prompt_text,
             "target_text": setup.target_text, "prompt": prompt, "target": target,
             "prompt_patches": math.ceil(prompt / patch), "target_patches": math.ceil(target / patch),
-            "patch": patch, "history": history * patch, "one": 1}
+            "patch": patch, "history": history * patch, "one": 1, "layers": layers,
+            "patch_layers": patch * layers, "history_layers": history * patch * layers}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from ttsbench.metrics.cost.analytic import analytic_flops, breakdown, effective_cfg, effective_nfe
@@ -39,7 +40,8 @@ def flops_row(spec: ArchSpec, setup: CostSetup) -> dict[str, Any]:
     """One machine-readable row: total FLOPs, the paper's value, the relative difference, provenance."""
     count = analytic_flops(spec, setup)
     paper = spec.paper_tflops
-    uses_paper_setup = setup == CostSetup()
+    # L' (setup.layers) changes nothing for specs without layer terms: their Table 1 comparison stands.
+    uses_paper_setup = (setup if spec.uses_layers else replace(setup, layers=None)) == CostSetup()
     rel = (count.tflops / paper - 1.0) if (paper and uses_paper_setup) else None
     printed = None  # does ours round to the paper's value at the precision the paper prints?
     if paper is not None and uses_paper_setup:
@@ -69,7 +71,10 @@ def flops_rows(names: Sequence[str] | None, setup: CostSetup, *, counted: bool =
 
 def counted_tflops(name: str, setup: CostSetup, nfe: int | None, cfg: bool) -> float | None:
     """torch-counted TFLOPs of our own model behind an ARCHS name (ditar-<size>, nar-dit-<size>),
-    built on the meta device (no memory, no compute); None for other systems."""
+    built on the meta device (no memory, no compute); None for other systems (distar-* included:
+    no counted DiSTAR model yet)."""
+    if name.startswith("distar-"):
+        return None
     import torch
 
     from ttsbench.metrics.cost.counted_models import counted_ditar, counted_nar
@@ -127,8 +132,10 @@ def render_text(rows: Sequence[dict[str, Any]], setup: CostSetup, *, markdown: b
                             + (["", ""] if counted else []))
     lines = [f"Analytic FLOPs per utterance (unit: {UNIT}; DiTAR paper A.4 formulas, typos fixed): "
              f"{setup.prompt_seconds:g} s prompt -> {setup.target_seconds:g} s speech, text {setup.text_rate:g} "
-             f"tokens/s ({setup.prompt_text}+{setup.target_text}); NFE = network calls per diffusion solve; "
-             f"CFG doubles the guided network; vocoder excluded."]
+             f"tokens/s ({setup.prompt_text}+{setup.target_text})"
+             + (f"; L' = {setup.layers} active RVQ layers (DiSTAR specs; others ignore it)"
+                if setup.layers is not None else "")
+             + "; NFE = network calls per diffusion solve; CFG doubles the guided network; vocoder excluded."]
     if markdown:
         lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(row) + " |" for row in body]
@@ -139,6 +146,6 @@ def render_text(rows: Sequence[dict[str, Any]], setup: CostSetup, *, markdown: b
     notes = [f"† {r['label']}: fitted {', '.join(r['fitted'])} (no readable source gives it); see "
              f"`ttsbench flops --system {r['system']} --format json` for sources and assumptions"
              for r in rows if r["fitted"]]
-    if any(r["paper_tflops"] for r in rows) and setup != CostSetup():
+    if any(r["paper_tflops"] is not None and r["rel_diff"] is None for r in rows):
         notes.append("rel. diff is shown only under the paper's A.4 setup (run without setup options)")
     return "\n".join(lines + ([""] + notes if notes else []))
