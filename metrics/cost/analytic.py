@@ -25,8 +25,12 @@ class BlockCost:
 
 
 def effective_nfe(spec: ArchSpec, setup: CostSetup) -> int:
-    """Network calls per diffusion solve: the setup's, else the spec's published setting."""
-    return spec.nfe if setup.nfe is None else setup.nfe
+    """Network calls per diffusion solve: the setup's, else the spec's published setting (capped by
+    `spec.nfe_cap` when the solve can finish earlier)."""
+    nfe = spec.nfe if setup.nfe is None else setup.nfe
+    if spec.nfe_cap is not None:
+        nfe = min(nfe, spec.nfe_cap.resolve(resolve_terms(spec, setup)))
+    return nfe
 
 
 def effective_cfg(spec: ArchSpec, setup: CostSetup) -> bool:

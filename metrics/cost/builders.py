@@ -117,7 +117,7 @@ def distar_arch(cfg: Any, *, steps: int = DISTAR_STEPS, guidance: bool = True, l
     return ArchSpec(
         name=name, label=label or f"{name} ({layout} MDM, N={steps} calls)", blocks=blocks, frame_rate=frame_rate,
         params=_distar_params(cfg), nfe=steps, cfg=guidance, patch_size=cfg.patch_size,
-        history=cfg.history_patches, layers=layers,
+        history=cfg.history_patches, layers=layers, nfe_cap=L(patch_layers=1),
         sources=(("ttsbench.systems.distar.config.DiSTARConfig (sizes: DiSTAR Table 4 / App. B.2 as reported "
                   "in shared notes §4)"),
                  ("DiSTAR (Song et al., arXiv 2510.12210) via secondary sources, shared notes §4: RVQ codes, "
@@ -128,7 +128,8 @@ def distar_arch(cfg: Any, *, steps: int = DISTAR_STEPS, guidance: bool = True, l
              "one drafting-LM decoding step per target patch, prefix = text tokens + prompt patches"),
             (f"MDM input ({layout}): {tokens}, H = history window of {cfg.history_patches} patch(es) x P frames; "
              "the paper does not say which layout; the cost differs ~10x"),
-            f"N = {steps} MDM network calls per patch (one per infilling step)",
+            (f"N = {steps} MDM network calls per patch (one per infilling step); a patch of P x L' < N tokens "
+             "needs only P x L' (each step commits at least one token)"),
             ("CFG = history-only (the paper's default): a second MDM + heads pass with the history padded out "
              "(same length), x2"),
             f"logit heads counted (not in A.4): P x L' vectors of {K} logits per MDM call ({head_words})",

@@ -166,6 +166,8 @@ class ArchSpec:
     paper_tflops: the DiTAR paper's Table 1 value, when the system is in it.
     sources: where each number comes from. assumptions: what is not published or was chosen.
     fitted: parameters set to reproduce Table 1 because no source we could read gives them.
+    nfe_cap: when set, a diffusion solve runs min(NFE, nfe_cap) network calls (DiSTAR's unmasking
+        commits at least one token per call, so a patch of P x L' tokens needs min(N, P x L')).
     """
 
     name: str
@@ -178,6 +180,7 @@ class ArchSpec:
     patch_size: int = 1
     history: int = 0
     layers: int = 1
+    nfe_cap: Length | None = None  # a solve needs at most this many calls (DiSTAR: one token per step at least)
     paper_tflops: float | None = None
     sources: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()

@@ -4,7 +4,7 @@ Training side (`mask_ratio`): a patch's tokens are masked independently with pro
 gamma(u), u ~ U(0, 1): "cosine" gamma = cos(pi u / 2) (MaskGIT, mean 2/pi), "linear" gamma = u
 (LLaDA). Decoding side (`unmask_plan`): T tokens start as [MASK]; after step n (0-based) the
 number still masked is floor(T gamma_dec((n + 1) / N)) with gamma_dec(r) = cos(pi r / 2) (or
-1 - r), forced down by at least one per step, so every token is filled after at most min(N, T)
+1 - r), forced down by at least one per step, so every token is filled after exactly min(N, T)
 network calls and none is ever re-masked.
 
 One step (`infill_step`), for every row, on logits (B, P, L, K) of the still-masked tokens:
@@ -97,7 +97,7 @@ def mask_ratio(u: Tensor, schedule: str) -> Tensor:
 
 
 def unmask_plan(total: int, steps: int, schedule: str = "cosine") -> list[int]:
-    """Tokens committed at each executed step; sums to `total`, every entry >= 1, at most min(N, T) steps."""
+    """Tokens committed at each executed step; sums to `total`, every entry >= 1, exactly min(N, T) steps."""
     remaining, plan = total, []
     for n in range(steps):
         if remaining == 0:

@@ -52,25 +52,26 @@ def test_distar_tiny_block_by_block_by_hand():
     decode = 2 * (100 * 16384 + 4 * 32 * 17_150)
     assert prefill == 7_713_024 and decode == 7_667_200
     assert (got["drafting LM"].calls, got["drafting LM"].flops) == (1, prefill + decode)
-    # MDM ("frame"): 2 layers over T = 1 (h) + 4 history + 4 patch = 9 tokens; 100 patches x 24 steps x2 CFG.
+    # MDM ("frame"): 2 layers over T = 1 (h) + 4 history + 4 patch = 9 tokens; 100 patches x
+    # min(N = 24, P x J = 16) = 16 steps (each step commits >= 1 of the 16 tokens) x2 CFG = 3200 calls.
     mdm = 2 * (9 * 16384 + 128 * 9 * 9)
     assert mdm == 315_648
-    assert (got["MDM (frame)"].length, got["MDM (frame)"].calls, got["MDM (frame)"].flops_per_call) == (9, 4800, mdm)
+    assert (got["MDM (frame)"].length, got["MDM (frame)"].calls, got["MDM (frame)"].flops_per_call) == (9, 3200, mdm)
     # Heads ("full"): P x J = 4 x 4 = 16 vectors of 2 x 32 x 16 FLOPs per MDM call.
     heads = 16 * 2 * 32 * 16
     assert heads == 16_384
-    assert (got["logit heads"].length, got["logit heads"].calls, got["logit heads"].flops_per_call) == (16, 4800, heads)
-    total = 130 * agg + prefill + decode + 4800 * mdm + 4800 * heads
-    assert total == 1_620_199_424
+    assert (got["logit heads"].length, got["logit heads"].calls, got["logit heads"].flops_per_call) == (16, 3200, heads)
+    total = 130 * agg + prefill + decode + 3200 * mdm + 3200 * heads
+    assert total == 1_088_948_224
     assert analytic_flops(ARCHS.get("distar-tiny")).flops == total
 
 
 def test_tied_heads_are_two_linear_blocks_by_hand():
     cfg = SIZES["tiny"].with_options(head="tied")
     got = parts(distar_arch(cfg))
-    # per vector: 2 x D x e + 2 x e x K = 2 x 32 x 16 + 2 x 16 x 16 = 1024 + 512; 16 vectors, 4800 calls
-    assert got["logit heads (D -> code_dim)"].flops == 4800 * 16 * 1024
-    assert got["logit heads (code_dim -> K scores)"].flops == 4800 * 16 * 512
+    # per vector: 2 x D x e + 2 x e x K = 2 x 32 x 16 + 2 x 16 x 16 = 1024 + 512; 16 vectors, 3200 calls
+    assert got["logit heads (D -> code_dim)"].flops == 3200 * 16 * 1024
+    assert got["logit heads (code_dim -> K scores)"].flops == 3200 * 16 * 512
 
 
 def test_paper_specs_use_the_paper_codec_and_settings():
@@ -115,15 +116,19 @@ def test_mdm_length_is_the_configs_mdm_tokens(layout):
 
 def test_layers_scale_heads_linearly_and_frame_layer_mdm_super_linearly():
     frame, layered = ARCHS.get("distar-base"), ARCHS.get("distar-base-frame-layer")
+    # P x L' = 8 L' tokens per patch: L' = 1, 2 need only 8 / 16 of the N = 24 steps.
+    steps = {n: min(24, 8 * n) for n in range(1, 10)}
     heads = [parts(frame, CostSetup(layers=n))["logit heads"].flops for n in range(1, 10)]
-    assert heads == [n * heads[0] for n in range(1, 10)]
+    per_token_call = heads[-1] // (9 * 24)
+    assert heads == [n * steps[n] * per_token_call for n in range(1, 10)]
     assert heads[-1] == parts(frame)["logit heads"].flops  # default L' = J = 9
-    mdm_frame = {parts(frame, CostSetup(layers=n))["MDM (frame)"].flops for n in range(1, 10)}
-    assert len(mdm_frame) == 1  # per-frame tokens: L' changes only the (uncounted) embedding sums
-    mdm = [parts(layered, CostSetup(layers=n))["MDM (frame_layer)"].flops for n in range(1, 10)]
+    mdm_frame = [parts(frame, CostSetup(layers=n))["MDM (frame)"].flops for n in range(1, 10)]
+    assert len(set(mdm_frame[2:])) == 1  # per-frame tokens: beyond the step cap L' changes no MDM cost
+    assert mdm_frame[0] * 3 == mdm_frame[2] and mdm_frame[1] * 3 == mdm_frame[2] * 2
+    mdm = [parts(layered, CostSetup(layers=n))["MDM (frame_layer)"].flops for n in range(3, 10)]
     steps = [b - a for a, b in itertools.pairwise(mdm)]
     assert all(b > a for a, b in itertools.pairwise(steps))  # convex: attention is quadratic in 1 + 16 L'
-    assert mdm[-1] - mdm[0] > 8 * (mdm[1] - mdm[0])  # grows faster than the first step extrapolated
+    assert mdm[-1] - mdm[0] > 6 * (mdm[1] - mdm[0])  # grows faster than the first step extrapolated
     for name in ("aggregator", "drafting LM"):
         assert parts(layered, CostSetup(layers=1))[name].flops == parts(layered)[name].flops
 
@@ -171,7 +176,7 @@ def test_cli_json_distar_beside_ditar(capsys):
     assert code == 0 and list(rows) == DISTAR_NAMES + ["ditar-0.6b"]
     for name in DISTAR_NAMES:
         assert rows[name]["paper_tflops"] is None and rows[name]["rel_diff"] is None
-        assert rows[name]["nfe"] == 24 and rows[name]["cfg"] is True
+        assert rows[name]["nfe"] == (16 if name == "distar-tiny" else 24) and rows[name]["cfg"] is True
         assert [b["name"] for b in rows[name]["blocks"]][-1] == "logit heads"
     assert rows["distar-base"]["flops"] == float(analytic_flops(ARCHS.get("distar-base")).flops)
     assert abs(rows["ditar-0.6b"]["rel_diff"]) < 0.005
