@@ -1,10 +1,12 @@
-"""`ttsbench train ditar|vae CONFIG [--set key=value ...]`: train DiTAR or its VAE tokenizer.
+"""`ttsbench train ditar|vae|rvq CONFIG [--set key=value ...]`: train DiTAR, its VAE tokenizer or
+DiSTAR's RVQ codebooks.
 
 One process trains on one device; for several GPUs launch the same command with torchrun, which
 sets RANK / WORLD_SIZE / LOCAL_RANK (DDP, nccl on GPU, gloo on CPU):
 
     torchrun --nproc_per_node 8 -m ttsbench train ditar configs/train_ditar_0.6b.toml
     ttsbench train vae configs/train_vae_tiny.toml --set steps=100 --set out=runs/vae-tiny
+    ttsbench train rvq configs/train_rvq_tiny.toml --set manifest=runs/demo/manifest.jsonl
 
 Re-running a command continues from the newest checkpoint in its `out` folder.
 """
@@ -16,11 +18,18 @@ import json
 import os
 from pathlib import Path
 
+# what -> (module, config class, train function): one entry per trainable model, imported on use.
+TRAINERS = {
+    "ditar": ("ttsbench.systems.ditar.train", "TrainConfig", "train"),
+    "vae": ("ttsbench.systems.ditar.vae.train", "VAETrainConfig", "train_vae"),
+    "rvq": ("ttsbench.systems.distar.rvq_train", "RVQTrainConfig", "train_rvq"),
+}
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("train", help="train DiTAR or its VAE speech tokenizer (resumes automatically)",
+    p = sub.add_parser("train", help="train DiTAR, its VAE tokenizer or DiSTAR's RVQ (resumes automatically)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["ditar", "vae"], help="which model to train")
+    p.add_argument("what", choices=list(TRAINERS), help="which model to train")
     p.add_argument("config", type=Path, help="TOML training config (see configs/)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set optim.lr=3e-4 (repeatable)")
@@ -30,14 +39,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import importlib
+
     from ttsbench.systems.ditar.configio import load_config, to_dict
 
-    if args.what == "vae":
-        from ttsbench.systems.ditar.vae.train import VAETrainConfig as Config
-        from ttsbench.systems.ditar.vae.train import train_vae as run
-    else:
-        from ttsbench.systems.ditar.train import TrainConfig as Config
-        from ttsbench.systems.ditar.train import train as run
+    module, config_name, run_name = TRAINERS[args.what]
+    trainer = importlib.import_module(module)
+    Config, run = getattr(trainer, config_name), getattr(trainer, run_name)
     cfg = load_config(Config, args.config, args.overrides)
     if args.print_config:
         print(json.dumps(to_dict(cfg), indent=2))

@@ -12,6 +12,7 @@ Registered tokenizers (``TOKENIZERS``; outside packages add more via the entry-p
 
 - ``vae``: the paper's VAE (``ttsbench.systems.ditar.vae``): 24 kHz -> 40 Hz x 64 (mean, logvar).
 - ``mel``: log-mel frames + Griffin-Lim (``ttsbench.systems.ditar.mel``); no training needed.
+- ``rvq``: DiSTAR's J x K residual-VQ codes of a mel/vae base's latents (``systems/distar``).
 
 A tokenizer directory (``save(dir)`` / ``load_tokenizer(dir)``) holds ``tokenizer.json`` (name,
 format version, config) and, for trained tokenizers, ``weights.safetensors``.
@@ -39,7 +40,8 @@ WEIGHTS_FILE = "weights.safetensors"
 
 TOKENIZERS: Registry[Any] = Registry(
     "speech tokenizer", entry_point_group="ttsbench.tokenizers",
-    builtin_packages=["ttsbench.systems.ditar.mel", "ttsbench.systems.ditar.vae.model"])
+    builtin_packages=["ttsbench.systems.ditar.mel", "ttsbench.systems.ditar.vae.model",
+                      "ttsbench.systems.distar.rvq_tokenizer"])
 
 
 class LatentDist(NamedTuple):
