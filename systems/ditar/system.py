@@ -59,8 +59,13 @@ class Prepared:
 
 
 class DiTARSystem(TTSSystem):
-    """DiTAR (Jia et al., 2025): patch LM + LocDiT, batched KV-cached inference."""
+    """DiTAR (Jia et al., 2025): patch LM + LocDiT, batched KV-cached inference.
 
+    DiSTAR's system subclasses this one: the hooks `parse_options`, `make_tokenizer`,
+    `build_model` and `make_sampler` are what differ between the two.
+    """
+
+    family = "ditar"  # checkpoint kind, and the <cache_dir>/<family>-<size>/ folder name
     size = "0.6b"
     capabilities = Capabilities(zero_shot=True, needs_prompt_text=True, streaming=True, max_batch=64)
 
@@ -72,8 +77,7 @@ class DiTARSystem(TTSSystem):
         self.model, self.tokenizer, self.frontend = model, tokenizer, frontend
         self.options, self.random_weights, self.weights = options, random_weights, weights
         self.sample_rate = int(tokenizer.sample_rate)
-        self.sampler = SamplerConfig(nfe=options["nfe"], guidance_scale=options["cfg"],
-                                     temperature=options["temperature"])
+        self.sampler = self.make_sampler(options)
         self.patches_per_second = tokenizer.frame_rate / model.cfg.patch_size
         cap = options["max_patches"] or max(1, math.ceil(options["max_seconds"] * self.patches_per_second))
         self.gen = GenerationConfig(max_patches=cap, min_patches=min(options["min_patches"], cap),
@@ -85,27 +89,47 @@ class DiTARSystem(TTSSystem):
     @classmethod
     def load(cls, spec: SystemSpec, ctx: LoadContext) -> DiTARSystem:
         from ttsbench.systems.ditar.frontend import PhoneFrontend
-        from ttsbench.systems.ditar.pretrained import check_frontend, read_checkpoint, resolve_tokenizer
+        from ttsbench.systems.ditar.pretrained import check_frontend, read_checkpoint
 
-        options = _options(spec)
+        options = cls.parse_options(spec)
         path = spec.checkpoint
-        if path is None and ctx.cache_dir is not None and (ctx.cache_dir / f"ditar-{cls.size}").exists():
-            path = ctx.cache_dir / f"ditar-{cls.size}"
+        folder = f"{cls.family}-{cls.size}"
+        if path is None and ctx.cache_dir is not None and (ctx.cache_dir / folder).exists():
+            path = ctx.cache_dir / folder
         random_weights = path is None
         if random_weights and cls.size != "tiny" and not options["random_weights"]:
             raise MissingModelError(f"{spec.name}: no checkpoint (pass checkpoint=PATH, or put an exported model in "
-                                    f"<cache_dir>/ditar-{cls.size}/; random_weights=true for timing only)")
+                                    f"<cache_dir>/{folder}/; random_weights=true for timing only)")
         frontend = PhoneFrontend()
-        ckpt = None if random_weights else read_checkpoint(path)
-        tokenizer = resolve_tokenizer(ckpt, options["tokenizer"], ctx.cache_dir, ctx.device)
+        ckpt = None if random_weights else read_checkpoint(path, cls.family)
+        tokenizer = cls.make_tokenizer(ckpt, options, ctx)
         if ckpt is not None:
             check_frontend(frontend, ckpt)
-        model = _build_model(cls.size, ckpt, tokenizer, frontend, options, spec.name)
+        model = cls.build_model(ckpt, tokenizer, frontend, options, spec.name)
         dtype = DTYPES[options["dtype"]]
         model = model.to(ctx.device).eval()
         options["autocast"] = dtype != torch.float32
         weights = f"random (seed {options['weight_seed']})" if ckpt is None else f"{ckpt.path} sha256:{ckpt.sha256}"
         return cls(model, tokenizer, frontend, options, random_weights=random_weights, weights=weights)
+
+    @classmethod
+    def parse_options(cls, spec: SystemSpec) -> dict[str, Any]:
+        return _options(spec)
+
+    @classmethod
+    def make_tokenizer(cls, ckpt: Any, options: dict[str, Any], ctx: LoadContext) -> Any:
+        from ttsbench.systems.ditar.pretrained import resolve_tokenizer
+
+        return resolve_tokenizer(ckpt, options["tokenizer"], ctx.cache_dir, ctx.device)
+
+    @classmethod
+    def build_model(cls, ckpt: Any, tokenizer: Any, frontend: Any, options: dict[str, Any], name: str) -> Any:
+        return _build_model(cls.size, ckpt, tokenizer, frontend, options, name)
+
+    def make_sampler(self, options: dict[str, Any]) -> Any:
+        from ttsbench.systems.ditar.sampling import SamplerConfig
+
+        return SamplerConfig(nfe=options["nfe"], guidance_scale=options["cfg"], temperature=options["temperature"])
 
     # ---- synthesis ----------------------------------------------------------------------------------
     def prepare(self, batch: Sequence[Prompt], seed: int) -> Prepared:
@@ -124,7 +148,8 @@ class DiTARSystem(TTSSystem):
             phones.append(context + [self.frontend.ids[WORD]] + target if context else target)
             wav, _ = read_audio(p.prompt_wav, self.tokenizer.sample_rate)
             with torch.no_grad():
-                prompts.append(self.tokenizer.encode(torch.from_numpy(wav)[None].to(device))[0].float())
+                z = self.tokenizer.encode(torch.from_numpy(wav)[None].to(device))[0]
+            prompts.append(z.float() if z.is_floating_point() else z)  # DiSTAR's codes stay integers
             gens.append(torch.Generator(device="cpu").manual_seed(int(item_rng(seed, p.utt_id).integers(2**62))))
             caps.append(max(1, math.ceil(len(target) / RANDOM_TOKENS_PER_SECOND * self.patches_per_second)))
         use_caps = self.random_weights and not (self.options["min_patches"] or self.options["max_patches"])
@@ -148,7 +173,8 @@ class DiTARSystem(TTSSystem):
     def _decode(self, latents: torch.Tensor) -> np.ndarray:
         if latents.shape[0] == 0:
             return np.zeros(0, dtype=np.float32)  # stopped at once: the runner marks the row failed
-        wav = self.tokenizer.decode(latents[None].float())[0].detach().cpu().numpy().astype(np.float32)
+        units = latents[None].float() if latents.is_floating_point() else latents[None]
+        wav = self.tokenizer.decode(units)[0].detach().cpu().numpy().astype(np.float32)
         if self.random_weights:  # untrained latents decode to noise of any loudness: keep it a valid waveform
             wav = wav / max(1.0, float(np.abs(wav).max()) / 0.9)
         return wav
