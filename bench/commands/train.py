@@ -1,5 +1,5 @@
-"""`ttsbench train ditar|vae|rvq CONFIG [--set key=value ...]`: train DiTAR, its VAE tokenizer or
-DiSTAR's RVQ codebooks.
+"""`ttsbench train ditar|vae|rvq|distar CONFIG [--set key=value ...]`: train DiTAR, its VAE
+tokenizer, DiSTAR's RVQ codebooks or DiSTAR.
 
 One process trains on one device; for several GPUs launch the same command with torchrun, which
 sets RANK / WORLD_SIZE / LOCAL_RANK (DDP, nccl on GPU, gloo on CPU):
@@ -7,6 +7,7 @@ sets RANK / WORLD_SIZE / LOCAL_RANK (DDP, nccl on GPU, gloo on CPU):
     torchrun --nproc_per_node 8 -m ttsbench train ditar configs/train_ditar_0.6b.toml
     ttsbench train vae configs/train_vae_tiny.toml --set steps=100 --set out=runs/vae-tiny
     ttsbench train rvq configs/train_rvq_tiny.toml --set manifest=runs/demo/manifest.jsonl
+    torchrun --nproc_per_node 8 -m ttsbench train distar configs/train_distar_base.toml
 
 Re-running a command continues from the newest checkpoint in its `out` folder.
 """
@@ -23,11 +24,12 @@ TRAINERS = {
     "ditar": ("ttsbench.systems.ditar.train", "TrainConfig", "train"),
     "vae": ("ttsbench.systems.ditar.vae.train", "VAETrainConfig", "train_vae"),
     "rvq": ("ttsbench.systems.distar.rvq_train", "RVQTrainConfig", "train_rvq"),
+    "distar": ("ttsbench.systems.distar.train", "TrainConfig", "train_distar"),
 }
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("train", help="train DiTAR, its VAE tokenizer or DiSTAR's RVQ (resumes automatically)",
+    p = sub.add_parser("train", help="train DiTAR, its VAE tokenizer, DiSTAR's RVQ or DiSTAR (resumes automatically)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("what", choices=list(TRAINERS), help="which model to train")
     p.add_argument("config", type=Path, help="TOML training config (see configs/)")

@@ -54,7 +54,8 @@ def read_checkpoint(path: Path, kind: str = "ditar") -> LoadedCheckpoint:
     """Read any of the three layouts in the module docstring; a wrong path, or weights of another
     model (`kind`: "ditar" or "distar", which share these layouts), is one clear error."""
     path = Path(path).expanduser()
-    if path.is_dir() and (path / CONFIG_FILE).is_file():
+    # A training output folder holds a config.json too (the TrainConfig): its checkpoints/ decides.
+    if path.is_dir() and (path / CONFIG_FILE).is_file() and not (path / "checkpoints").is_dir():
         ckpt = _read_export(path)
     elif path.is_file() and path.name == WEIGHTS_FILE and (path.parent / CONFIG_FILE).is_file():
         ckpt = _read_export(path.parent)

@@ -173,7 +173,8 @@ def prepare_data(cfg: TrainConfig, rt: D.Runtime, frontend: PhoneEncoder) -> tup
     data = build_cache(read_manifest(cfg.data.manifest), cfg.data.cache_dir, tokenizer, frontend,
                        rank=rt.rank, world_size=rt.world_size, barrier=lambda: D.barrier(rt),
                        progress=rt.is_main)
-    info = {**tokenizer.describe(), "source": cfg.data.tokenizer}
+    folder = Path(cfg.data.tokenizer).expanduser()  # a folder is recorded absolute: inference runs elsewhere
+    info = {**tokenizer.describe(), "source": str(folder.resolve()) if folder.is_dir() else cfg.data.tokenizer}
     del tokenizer
     return data, info
 
