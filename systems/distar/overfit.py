@@ -43,7 +43,7 @@ class UtteranceResult:
     prompt_frames: int
     target_frames: int
     generated_frames: int
-    accuracy_teacher_forced: list[float]  # per RVQ layer, every patch filled from the true context
+    accuracy_teacher_forced: list[float]  # per RVQ layer, every whole patch filled from the true context
     accuracy_free_running: list[float]  # per RVQ layer, generated vs target over the common length
 
     @property
@@ -80,7 +80,7 @@ def evaluate(model: Any, tokenizer: Any, entries: list[Any], frontend: Any, *, p
 
 
 def teacher_forced_accuracy(model: Any, codes: torch.Tensor, phones: list[int], sampler: Any) -> list[float]:
-    """Every patch filled greedily from the true LM states and true history; accuracy per layer."""
+    """Every whole patch filled greedily from the true LM states and true history; accuracy per layer."""
     from ttsbench.systems.ditar.model import history_windows, patchify
 
     cfg = model.cfg
@@ -91,8 +91,8 @@ def teacher_forced_accuracy(model: Any, codes: torch.Tensor, phones: list[int], 
     hist = history_windows(patches, cfg.history_patches)[0]
     noise = torch.zeros(int(n), sampler.steps, 2, cfg.patch_size, cfg.num_layers)
     filled = model.sample_patch(h, hist, noise, sampler)  # (N, P, J) ids
-    real = mask[0]
-    return (filled[real] == patches[0][real]).float().mean(0).tolist()
+    whole = mask[0].all(-1)  # the left-padded first patch is never generated: decoding fills all P frames
+    return (filled[whole] == patches[0][whole]).float().mean((0, 1)).tolist()
 
 
 def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: float = 2e-3,
