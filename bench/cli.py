@@ -23,6 +23,7 @@ EPILOG = """examples:
   ttsbench report runs/ --format md --plot quality_vs_cost.png
   ttsbench check RUN_DIR --baseline baseline.json
   ttsbench flops --system ditar --nfe 10
+  ttsbench bitrate --system distar-base:checkpoint=PATH --testset demo --metrics duration   (L' = 1..J)
 """
 
 

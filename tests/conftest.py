@@ -53,3 +53,34 @@ def tiny_manifest(tmp_path: Path, make_wav):
     path = tmp_path / "set" / "manifest.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
+
+
+@pytest.fixture
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine two competing threads are far slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def torchrun():
+    """Run `python -m ttsbench ARGS...` under torchrun with 2 CPU processes (gloo) in `cwd`; assert it exits 0."""
+    import socket
+    import subprocess
+    import sys
+
+    def run(cwd: Path, *args: str) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+               "--master_port", str(port), "-m", "ttsbench", *args]
+        done = subprocess.run(cmd, cwd=cwd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True,
+                              text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    return run

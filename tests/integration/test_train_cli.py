@@ -10,15 +10,7 @@ import pytest
 from ttsbench.cli import main
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two competing threads are far slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_train_vae_cli_runs_and_writes_a_tokenizer(tmp_path, repo_root, capsys):

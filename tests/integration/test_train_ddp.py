@@ -5,10 +5,6 @@ GAN training under DDP."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -35,24 +31,13 @@ CONFIG = textwrap.dedent('''
 ''')
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def torchrun(root: Path, *overrides: str) -> None:
-    sets = [arg for o in overrides for arg in ("--set", o)]
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(free_port()), "-m", "ttsbench", "train", "ditar", "cfg.toml", *sets]
-    done = subprocess.run(cmd, cwd=root, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+def train_ditar(torchrun, root: Path, *overrides: str) -> None:
+    torchrun(root, "train", "ditar", "cfg.toml", *[arg for o in overrides for arg in ("--set", o)])
 
 
 @pytest.mark.parametrize("parallel,exact", [
     ("ddp", False), pytest.param("ddp", True, marks=pytest.mark.slow), pytest.param("fsdp", True, marks=pytest.mark.slow)])
-def test_two_processes_train_and_resume(tmp_path, parallel, exact):
+def test_two_processes_train_and_resume(tmp_path, parallel, exact, torchrun):
     import soundfile as sf
 
     rows = []
@@ -62,8 +47,8 @@ def test_two_processes_train_and_resume(tmp_path, parallel, exact):
         rows.append({"wav": f"u{i}.wav", "text": f"card number {i} of clubs"})
     (tmp_path / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (tmp_path / "cfg.toml").write_text(CONFIG)
-    torchrun(tmp_path, f"parallel={parallel}")
-    torchrun(tmp_path, f"parallel={parallel}", "steps=4")  # resumes at step 3, same world size
+    train_ditar(torchrun, tmp_path, f"parallel={parallel}")
+    train_ditar(torchrun, tmp_path, f"parallel={parallel}", "steps=4")  # resumes at step 3, same world size
     log = [json.loads(line) for line in (tmp_path / "out" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4] and all(np.isfinite(r["total"]) for r in log)
     state = load_checkpoint(latest_checkpoint(tmp_path / "out"))
@@ -76,24 +61,20 @@ def test_two_processes_train_and_resume(tmp_path, parallel, exact):
     straight = tmp_path / "straight"  # the same job without the interruption
     straight.mkdir()
     (straight / "cfg.toml").write_text(CONFIG.replace('"m.jsonl"', f'"{tmp_path / "m.jsonl"}"'))
-    torchrun(straight, f"parallel={parallel}", "steps=4")
+    train_ditar(torchrun, straight, f"parallel={parallel}", "steps=4")
     again = [json.loads(line) for line in (straight / "out" / "log.jsonl").read_text().splitlines()]
     assert [r["total"] for r in again] == [r["total"] for r in log]
 
 
-def test_vae_trains_under_torchrun(tmp_path, repo_root):
+def test_vae_trains_under_torchrun(tmp_path, repo_root, torchrun):
     import soundfile as sf
 
     t = np.arange(24_000) / 24_000
     sf.write(str(tmp_path / "a.wav"), (0.2 * np.sin(2 * np.pi * 170 * t)).astype(np.float32), 24_000)
     (tmp_path / "m.jsonl").write_text(json.dumps({"wav": "a.wav"}) + "\n")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(free_port()), "-m", "ttsbench", "train", "vae",
-           str(repo_root / "configs" / "train_vae_tiny.toml"), "--set", "manifest='m.jsonl'", "--set", "out='out'",
-           "--set", "steps=2", "--set", "log_every=1", "--set", "device='cpu'", "--set", "segment_samples=6000"]
-    done = subprocess.run(cmd, cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    torchrun(tmp_path, "train", "vae", str(repo_root / "configs" / "train_vae_tiny.toml"), "--set", "manifest='m.jsonl'",
+             "--set", "out='out'", "--set", "steps=2", "--set", "log_every=1", "--set", "device='cpu'",
+             "--set", "segment_samples=6000")
     log = [json.loads(line) for line in (tmp_path / "out" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2] and all(np.isfinite(r["loss_g"]) for r in log)
     state = load_checkpoint(latest_checkpoint(tmp_path / "out"))

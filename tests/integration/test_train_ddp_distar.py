@@ -4,10 +4,6 @@ a tiny RVQ trains, checkpoints (kind "distar"), resumes, and loads as the `dista
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -32,13 +28,7 @@ CONFIG = textwrap.dedent('''
 ''')
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_two_processes_train_resume_and_load(tmp_path):
+def test_two_processes_train_resume_and_load(tmp_path, torchrun):
     import soundfile as sf
 
     from ttsbench.systems.distar.rvq_train import RVQTrainConfig, train_rvq
@@ -54,16 +44,8 @@ def test_two_processes_train_resume_and_load(tmp_path):
                              num_layers=4, codebook_size=16, steps=5, frames_per_step=64, device="cpu"))
     (tmp_path / "cfg.toml").write_text(CONFIG)
 
-    def torchrun(*overrides: str) -> None:
-        sets = [arg for o in overrides for arg in ("--set", o)]
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-               "--master_port", str(free_port()), "-m", "ttsbench", "train", "distar", "cfg.toml", *sets]
-        done = subprocess.run(cmd, cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True,
-                              text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-3000:]
-
-    torchrun()
-    torchrun("steps=4")  # resumes at step 3
+    torchrun(tmp_path, "train", "distar", "cfg.toml")
+    torchrun(tmp_path, "train", "distar", "cfg.toml", "--set", "steps=4")  # resumes at step 3
     log = [json.loads(line) for line in (tmp_path / "out" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4] and all(np.isfinite(r["ce"]) for r in log)
     state = load_checkpoint(latest_checkpoint(tmp_path / "out"))

@@ -9,18 +9,9 @@ order of magnitude, free-running greedy generation close to the target, and the 
 from __future__ import annotations
 
 import pytest
-import torch
 
 from ttsbench.systems.ditar.overfit import run
 
-
-@pytest.fixture
-def one_thread():
-    """A shared 2-core machine: one intra-op thread is faster than two competing ones."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_short_training_learns_real_speech(tmp_path, one_thread):

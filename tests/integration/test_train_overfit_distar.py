@@ -8,18 +8,9 @@ test is the reported experiment (`python -m ttsbench.systems.distar.overfit --st
 from __future__ import annotations
 
 import pytest
-import torch
 
 from ttsbench.systems.distar.overfit import run
 
-
-@pytest.fixture
-def one_thread():
-    """A shared 2-core machine: one intra-op thread is faster than two competing ones."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_short_training_memorises_real_speech_codes(tmp_path, one_thread):

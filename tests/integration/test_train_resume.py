@@ -13,15 +13,7 @@ from ttsbench.systems.ditar.checkpoint import latest_checkpoint, load_checkpoint
 from ttsbench.systems.ditar.train import DataConfig, TrainConfig, train
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two competing threads are far slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 TEXTS = ["ten of clubs", "four queen of clubs", "seven of clubs", "the eight of spades", "a red card",

@@ -4,10 +4,6 @@ two-process torchrun (gloo) whose ranks end with identical codebooks."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -34,13 +30,7 @@ CONFIG = textwrap.dedent('''
 ''')
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two competing threads are far slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture
@@ -116,21 +106,10 @@ def test_resume_with_other_codebook_sizes_fails_in_one_line(root, capsys):
     assert len(err) == 1 and err[0].startswith("ttsbench: error:") and "codebooks of another size" in err[0]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_two_processes_keep_identical_codebooks(root):
+def test_two_processes_keep_identical_codebooks(root, torchrun):
     from ttsbench.systems.distar.rvq_train import RVQTrainConfig, draw
 
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr",
-           "127.0.0.1", "--master_port", str(free_port()), "-m", "ttsbench", "train", "rvq", "cfg.toml",
-           "--set", "steps=3", "--set", "ckpt_every=3"]
-    done = subprocess.run(cmd, cwd=root, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True,
-                          text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
+    torchrun(root, "train", "rvq", "cfg.toml", "--set", "steps=3", "--set", "ckpt_every=3")
     state = load_checkpoint(latest_checkpoint(root / "out"))
     assert state["world_size"] == 2 and state["step"] == 3
     digests = state["rank_codebook_sha256"]

@@ -19,13 +19,7 @@ TINY_VAE = {"encoder_channels": 4, "encoder_dilations": [1], "decoder_channels":
             "resblock_kernel_sizes": [3], "resblock_dilations": [[1, 3]]}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two competing threads are far slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def mixture(n: int, dim: int = 8, clusters: int = 24, seed: int = 0) -> torch.Tensor:

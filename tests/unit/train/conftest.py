@@ -56,11 +56,5 @@ def phones():
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """One intra-op thread: on a shared 2-core machine two competing threads made these tests 10x slower."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_thread):
+    """Every test here on one intra-op thread (`one_thread`, tests/conftest.py)."""
