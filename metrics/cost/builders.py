@@ -61,7 +61,7 @@ def nar_arch(cfg: Any, *, nfe: int = 10, guidance: bool = True, name: str = "nar
 
 def distar_arch(cfg: Any, *, steps: int = DISTAR_STEPS, guidance: bool = True, layers: int | None = None,
                 frame_rate: float = VAE_FRAME_RATE, layout: str | None = None, name: str = "distar",
-                label: str | None = None) -> ArchSpec:
+                label: str | None = None, active_layers: int | None = None) -> ArchSpec:
     """The ArchSpec of a `ttsbench.systems.distar.config.DiSTARConfig`: four counted networks.
 
     - aggregator: DiTAR's aggregation encoder (non-causal) over 1 + P tokens, once per prompt and
@@ -81,6 +81,7 @@ def distar_arch(cfg: Any, *, steps: int = DISTAR_STEPS, guidance: bool = True, l
             `CostSetup.layers` picks L' <= this at count time (`ttsbench flops --layers`).
         frame_rate: code frames per second of the RVQ tokenizer.
         layout: "frame" | "frame_layer"; default cfg.layout.
+        active_layers: the L' a pruned model runs with (a system's `layers=` option); default J.
     """
     from ttsbench.errors import InputError
 
@@ -117,7 +118,7 @@ def distar_arch(cfg: Any, *, steps: int = DISTAR_STEPS, guidance: bool = True, l
     return ArchSpec(
         name=name, label=label or f"{name} ({layout} MDM, N={steps} calls)", blocks=blocks, frame_rate=frame_rate,
         params=_distar_params(cfg), nfe=steps, cfg=guidance, patch_size=cfg.patch_size,
-        history=cfg.history_patches, layers=layers, nfe_cap=L(patch_layers=1),
+        history=cfg.history_patches, layers=layers, default_layers=active_layers, nfe_cap=L(patch_layers=1),
         sources=(("ttsbench.systems.distar.config.DiSTARConfig (sizes: DiSTAR Table 4 / App. B.2 as reported "
                   "in shared notes §4)"),
                  ("DiSTAR (Song et al., arXiv 2510.12210) via secondary sources, shared notes §4: RVQ codes, "

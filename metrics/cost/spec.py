@@ -180,6 +180,7 @@ class ArchSpec:
     patch_size: int = 1
     history: int = 0
     layers: int = 1
+    default_layers: int | None = None  # L' when the setup gives none (a pruned run); None = all `layers`
     nfe_cap: Length | None = None  # a solve needs at most this many calls (DiSTAR: one token per step at least)
     paper_tflops: float | None = None
     sources: tuple[str, ...] = ()
@@ -188,8 +189,9 @@ class ArchSpec:
     excluded: str = "vocoder/codec decoder, embeddings, norms, biases, heads"
 
     def __post_init__(self) -> None:
-        if self.layers < 1:
-            raise InputError(f"ArchSpec {self.name!r}: layers must be >= 1, got {self.layers}")
+        if self.layers < 1 or not 1 <= (self.default_layers or 1) <= self.layers:
+            raise InputError(f"ArchSpec {self.name!r}: need 1 <= default_layers ({self.default_layers}) <= layers "
+                             f"({self.layers})")
 
     @property
     def uses_layers(self) -> bool:
@@ -212,7 +214,7 @@ def effective_layers(spec: ArchSpec, setup: CostSetup) -> int:
     """Active RVQ layers L': the setup's, else the spec's J. More than J fails for specs that use
     layer terms; specs that do not use them ignore the setting."""
     if setup.layers is None:
-        return spec.layers
+        return spec.default_layers or spec.layers
     if setup.layers > spec.layers and spec.uses_layers:
         raise InputError(f"cost setup: layers {setup.layers} exceeds the {spec.layers} RVQ layers of {spec.name!r}")
     return setup.layers

@@ -125,7 +125,7 @@ class DiSTARSystem(DiTARSystem):
         from ttsbench.metrics.cost.builders import distar_arch
 
         return distar_arch(self.model.cfg, steps=self.sampler.steps, guidance=self.sampler.guided,
-                           layers=self.active_layers, frame_rate=self.tokenizer.frame_rate,
+                           active_layers=self.active_layers, frame_rate=self.tokenizer.frame_rate,
                            name=self.registry_name or f"distar-{self.size}")
 
 
