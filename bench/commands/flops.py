@@ -33,8 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="count the third matrix of gated (SwiGLU) FFNs; A.4 counts two")
     p.add_argument("--breakdown", action="store_true", help="one line per counted network")
     p.add_argument("--counted", action="store_true",
-                   help="also count our own models (ditar-<size>, nar-dit-<size>) with torch's FlopCounterMode "
-                        "on the meta device; projections and time MLPs A.4 leaves out make it slightly higher")
+                   help="also count our own models (ditar-<size>, nar-dit-<size>, distar-*) with torch's "
+                        "FlopCounterMode on the meta device; projections and time MLPs A.4 leaves out make it "
+                        "slightly higher")
     p.add_argument("--format", choices=["table", "md", "json"], default="table")
     p.set_defaults(func=cmd_flops)
     return p

@@ -3,8 +3,11 @@
 DiTAR: one aggregation-encoder pass, the LM prefill, every LM decode step (KV cache) and one guided
 LocDiT evaluation are each run under a counter, then scaled by the A.4 setup: encoder x (prompt +
 target patches), LocDiT x target patches x NFE (the guided evaluation holds both CFG passes).
-NAR: one guided evaluation over the whole sequence x NFE. Lengths come from the same ArchSpec
-the analytic count uses (`ditar_arch` / `nar_arch`), so the two counts describe the same work.
+NAR: one guided evaluation over the whole sequence x NFE. DiSTAR: one aggregator pass, the LM
+prefill and decode steps, and one MDM network call with its logit heads (`DiSTAR.mdm_logits`:
+both history-CFG passes batched), scaled by target patches x min(N, P x L') calls. Lengths and
+call counts come from the same ArchSpec the analytic count uses (`ditar_arch` / `nar_arch` /
+`distar_arch`, `effective_nfe` for DiSTAR's step cap), so the two counts describe the same work.
 
 Run the models on the "meta" device to count paper sizes without memory or compute:
 ``with torch.device("meta"): model = DiTAR(DiTARConfig.from_size("0.6b"))``.
@@ -13,13 +16,13 @@ Run the models on the "meta" device to count paper sizes without memory or compu
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
 
-from ttsbench.metrics.cost.analytic import setup_scope
-from ttsbench.metrics.cost.builders import ditar_arch, nar_arch
+from ttsbench.metrics.cost.analytic import effective_nfe, setup_scope
+from ttsbench.metrics.cost.builders import DISTAR_STEPS, VAE_FRAME_RATE, distar_arch, ditar_arch, nar_arch
 from ttsbench.metrics.cost.counted import count_torch
 from ttsbench.metrics.cost.spec import CostSetup, FlopCount, resolve_terms
 
@@ -38,6 +41,26 @@ def _param(model: torch.nn.Module) -> torch.Tensor:
     return next(model.parameters())
 
 
+def _lm_flops(model: Any, prefix: int, steps: int, counter: Counter) -> tuple[int, int]:
+    """(prefill FLOPs, FLOPs of all `steps` KV-cached decode steps) of a `PatchLM` (DiTAR, DiSTAR)."""
+    p = _param(model)
+    dev, dt = p.device, p.dtype
+    D = model.cfg.lm_dim
+    cache = model.new_cache(1, prefix + steps + 1, dev, dt)
+    positions = torch.arange(prefix, device=dev)[None]
+    prefill = counter(model.lm_prefill, torch.zeros(1, prefix, D, device=dev, dtype=dt), positions, None, cache).flops
+    emb = torch.zeros(1, 1, D, device=dev, dtype=dt)
+
+    def step(context: int) -> int:  # FLOPs of the decode step whose new token is at `context` - 1
+        cache.length = context - 1
+        return counter(model.lm_step, emb, cache, torch.full((1, 1), context - 1, device=dev), None).flops
+
+    # A step's FLOPs are affine in its context length (projections + 4 C t for attention), so the
+    # sum over contexts prefix+1 .. prefix+steps is steps x (first + last) / 2, exactly; counting
+    # two steps instead of all keeps the paper size quick. tests/unit/cost checks it against all.
+    return prefill, (steps * (step(prefix + 1) + step(prefix + steps))) // 2 if steps else 0
+
+
 def counted_ditar(model: Any, setup: CostSetup | None = None, *, nfe: int = 10, guidance: float = 1.0,
                   counter: Counter = count_torch) -> CountedCost:
     """Count a `DiTAR` for one utterance of `setup` (its own patch size and history)."""
@@ -51,20 +74,7 @@ def counted_ditar(model: Any, setup: CostSetup | None = None, *, nfe: int = 10, 
     prefix, steps = terms["text"] + terms["prompt_patches"], terms["target_patches"]
 
     enc = counter(model.encode_patches, torch.zeros(1, P, C, device=dev, dtype=dt)).flops
-    cache = model.new_cache(1, prefix + steps + 1, dev, dt)
-    positions = torch.arange(prefix, device=dev)[None]
-    prefill = counter(model.lm_prefill, torch.zeros(1, prefix, cfg.lm_dim, device=dev, dtype=dt),
-                      positions, None, cache).flops
-    emb = torch.zeros(1, 1, cfg.lm_dim, device=dev, dtype=dt)
-
-    def step(context: int) -> int:  # FLOPs of the decode step whose new token is at `context` - 1
-        cache.length = context - 1
-        return counter(model.lm_step, emb, cache, torch.full((1, 1), context - 1, device=dev), None).flops
-
-    # A step's FLOPs are affine in its context length (projections + 4 C t for attention), so the
-    # sum over contexts prefix+1 .. prefix+steps is steps x (first + last) / 2, exactly; counting
-    # two steps instead of all keeps the paper size quick. tests/unit/cost checks it against all.
-    step_flops = (steps * (step(prefix + 1) + step(prefix + steps))) // 2 if steps else 0
+    prefill, step_flops = _lm_flops(model, prefix, steps, counter)
     loc = counter(model.velocity, torch.zeros(1, P, C, device=dev, dtype=dt), 0.5,
                   torch.zeros(1, cfg.lm_dim, device=dev, dtype=dt), torch.zeros(1, H, C, device=dev, dtype=dt),
                   guidance).flops
@@ -72,6 +82,42 @@ def counted_ditar(model: Any, setup: CostSetup | None = None, *, nfe: int = 10, 
               "LM decode steps": (step_flops, 1), "LocDiT (guided evaluation)": (loc, steps * nfe)}
     return _total(pieces, counter, f"{setup_scope(setup)}. counted DiTAR pieces x calls, NFE {nfe}"
                   + (", both CFG passes" if guidance else ""))
+
+
+def counted_distar(model: Any, setup: CostSetup | None = None, *, steps: int = DISTAR_STEPS, guidance: bool = True,
+                   layers: int | None = None, frame_rate: float = VAE_FRAME_RATE,
+                   counter: Counter = count_torch) -> CountedCost:
+    """Count a `DiSTAR` for one utterance of `setup` (its own P, history, layout and heads).
+
+    steps: N, MDM network calls per patch (min(N, P x L') run, as `distar_arch` charges them).
+    guidance: history-only CFG (the traced call batches the conditional and history-free passes).
+    layers: active RVQ layers L' (default `setup.layers`, else all J).
+    frame_rate: code frames per second (40: our 40 Hz codes; the paper-codec specs use 64).
+    """
+    setup = setup or CostSetup()
+    cfg = model.cfg
+    layers = setup.layers if layers is None else layers
+    spec = distar_arch(cfg, steps=steps, guidance=guidance, frame_rate=frame_rate)
+    local = CostSetup(setup.prompt_seconds, setup.target_seconds, setup.text_rate, nfe=steps, cfg=guidance,
+                      layers=layers)
+    terms = resolve_terms(spec, local)
+    calls, L = effective_nfe(spec, local), terms["layers"]  # min(N, P x L') MDM calls per patch
+    p = _param(model)
+    dev, dt = p.device, p.dtype
+    P, J, H = cfg.patch_size, cfg.num_layers, cfg.history_frames
+    prefix, patches = terms["text"] + terms["prompt_patches"], terms["target_patches"]
+
+    enc = counter(model.encode_patches, torch.zeros(1, P, J, dtype=torch.long, device=dev)).flops
+    prefill, step_flops = _lm_flops(model, prefix, patches, counter)
+    h = torch.zeros(1, cfg.lm_dim, device=dev, dtype=dt)
+    history = torch.zeros(1, H, J, dtype=torch.long, device=dev)
+    tokens = torch.full((1, P, L), cfg.mask_id, dtype=torch.long, device=dev)  # a fully masked patch
+    mdm = counter(model.mdm_logits, h, history, tokens, guidance).flops
+    pieces = {"aggregator": (enc, terms["prompt_patches"] + patches), "LM prefill": (prefill, 1),
+              "LM decode steps": (step_flops, 1), "MDM + logit heads (one network call)": (mdm, patches * calls)}
+    return _total(pieces, counter, f"{setup_scope(replace(setup, layers=L))}. counted DiSTAR pieces x calls, "
+                  f"{calls} MDM calls per patch (N = {steps}, P x L' = {P * L}), {cfg.layout} layout, "
+                  f"{cfg.head} heads" + (", both history-CFG passes" if guidance else ""))
 
 
 def counted_nar(model: Any, setup: CostSetup | None = None, *, nfe: int = 10, guidance: float = 1.0,

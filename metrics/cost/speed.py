@@ -41,9 +41,11 @@ class SpeedConfig:
     prompt_seconds: float = 3.0
     target_seconds: float = 10.0
     text_rate: float = 7.0
-    nfe: int = 10  # network calls per diffusion solve
-    guidance: float = 1.0  # w; 0 turns CFG off
-    patch_size: int | None = None  # DiTAR only: override P (same layers; P=2 as in Table 7)
+    nfe: int = 10  # DiTAR / NAR: network calls per diffusion solve
+    guidance: float = 1.0  # w; 0 turns CFG off (DiSTAR: history CFG at its default scale, or off)
+    patch_size: int | None = None  # DiTAR / DiSTAR: override P (same layers; P=2 as in Table 7)
+    steps: int = 24  # DiSTAR only: N, MDM network calls per patch (min(N, P x L') are run)
+    layers: int | None = None  # DiSTAR only: L' active RVQ layers (None: all J)
     seed: int = 0
 
 
@@ -134,12 +136,15 @@ def render(rows: Sequence[dict[str, Any]], *, markdown: bool = False) -> str:
              f"{r['wall_median_s']:.4g} / {r['wall_p90_s']:.4g}", f"{r['rtf_batch']:.4g}", f"{r['rtf']:.4g}",
              f"{r['throughput']:.4g}", f"{r['latency_median_s']:.4g} / {r['latency_p90_s']:.4g}", r["latency_kind"]]
             for r in rows]
+    nfe = next((r["nfe"] for r in rows if r["nfe"] is not None), None)
     lines = [f"device: {r0['device']} ({r0['device_name']}), dtype {r0['dtype']}, torch {r0['torch']}, "
-             f"NFE {r0['nfe']} (network calls), CFG {'on' if r0['cfg'] else 'off'}, compile {r0['compile']}, "
+             + (f"NFE {nfe} (DiTAR/NAR network calls per solve), " if nfe is not None else "")
+             + f"CFG {'on' if r0['cfg'] else 'off'}, compile {r0['compile']}, "
              f"cuda graphs {r0['cuda_graphs']}; {r0['warmup']} warm-up + {r0['repeats']} timed runs; "
              f"{r0['audio_seconds_per_row']:g} s of audio per row",
              "RTF (batch) = batch wall / audio s of one row (Table 7); RTF per utt = wall / (batch x audio s); "
-             "throughput = batch x audio s / wall; vocoder excluded for model workloads"]
+             "throughput = batch x audio s / wall; vocoder (DiSTAR: RVQ decode + vocoder) excluded for model workloads"]
+    lines += [f"{name}: {note}" for name, note in dict.fromkeys((r["system"], r["note"]) for r in rows if r.get("note"))]
     if markdown:
         lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(row) + " |" for row in body]
@@ -167,7 +172,8 @@ def plot_throughput(rows: Sequence[dict[str, Any]], path: Any) -> None:
     ax.set_xscale("log", base=2)
     ax.set_xlabel("batch size")
     ax.set_ylabel("throughput (audio s per s)")
-    ax.set_title(f"{r0['device_name']}, {r0['dtype']}, NFE {r0['nfe']}"
+    nfe = next((r["nfe"] for r in rows if r["nfe"] is not None), None)
+    ax.set_title(f"{r0['device_name']}, {r0['dtype']}" + (f", NFE {nfe}" if nfe is not None else "")
                  + (", random weights" if any(r["random_weights"] for r in rows) else ""), fontsize=8)
     ax.legend(fontsize=8)
     fig.tight_layout()

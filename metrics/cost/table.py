@@ -70,12 +70,13 @@ def flops_rows(names: Sequence[str] | None, setup: CostSetup, *, counted: bool =
 
 
 def counted_tflops(name: str, setup: CostSetup, nfe: int | None, cfg: bool) -> float | None:
-    """torch-counted TFLOPs of our own model behind an ARCHS name (ditar-<size>, nar-dit-<size>),
-    built on the meta device (no memory, no compute); None for other systems (distar-* included:
-    no counted DiSTAR model yet)."""
-    if name.startswith("distar-"):
-        return None
+    """torch-counted TFLOPs of our own model behind an ARCHS name (ditar-<size>, nar-dit-<size>,
+    distar-<size>[-frame-layer]), built on the meta device (no memory, no compute); None for
+    other systems."""
     import torch
+
+    if name.startswith("distar-"):
+        return _counted_distar_tflops(name, setup, nfe, cfg)
 
     from ttsbench.metrics.cost.counted_models import counted_ditar, counted_nar
     from ttsbench.systems.ditar.config import SIZES as DITAR
@@ -97,6 +98,29 @@ def counted_tflops(name: str, setup: CostSetup, nfe: int | None, cfg: bool) -> f
             model = NARDiT(NAR[size])
         return counted_nar(model, setup, nfe=nfe or 10, guidance=float(cfg)).total.tflops
     return None
+
+
+def _counted_distar_tflops(name: str, setup: CostSetup, nfe: int | None, cfg: bool) -> float | None:
+    """A DiSTAR spec's model (its size, layout, J, P and history; `--patch-size` / `--history`
+    override the last two as in the analytic row) counted at the spec's frame rate and L'."""
+    import torch
+
+    from ttsbench.metrics.cost.counted_models import counted_distar
+    from ttsbench.systems.distar.config import SIZES
+    from ttsbench.systems.distar.model import DiSTAR
+
+    spec = get_spec(name)
+    size = name[len("distar-"):]
+    layout = "frame_layer" if size.endswith("-frame-layer") else "frame"
+    size = size.removesuffix("-frame-layer")
+    if size not in SIZES:
+        return None
+    options = {"layout": layout, "num_layers": spec.layers, "patch_size": setup.patch_size or spec.patch_size,
+               "history_patches": spec.history if setup.history is None else setup.history}
+    with torch.device("meta"):
+        model = DiSTAR(SIZES[size].with_options(**options))
+    return counted_distar(model, setup, steps=nfe or spec.nfe, guidance=cfg, layers=setup.layers,
+                          frame_rate=spec.frame_rate).total.tflops
 
 
 def _tf(tflops: float) -> str:

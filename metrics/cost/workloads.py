@@ -4,6 +4,12 @@
   exactly `target_seconds` of patches per row (stop head disabled, as Table 7 needs fixed work),
   a `prompt_seconds` prompt and `text_rate` x (prompt + target) phones; KV cache on; latency =
   time to the first patch of latents (`DiTAR.iter_patches`), prompt prefill included.
+- ``distar-<size>`` (tiny, base, medium): DiSTAR with **random weights** (timing only) on 40 Hz
+  RVQ codes (an RVQ over the 40 Hz VAE / mel latent: 10 s = 400 frames = 50 patches at P = 8),
+  exactly `target_seconds` of patches per row (stop head off), a `prompt_seconds` prompt of
+  random codes, phones as for DiTAR; N = `steps` MDM steps per patch (min(N, P x L') network
+  calls), L' = `layers`, history CFG (both passes batched) unless `guidance` is 0; latency = time
+  to the first patch of codes (`DiSTAR.iter_patches`), prompt prefill included.
 - ``nar-dit-<size>`` (tiny, 0.1b, 0.6b): the NAR baseline with random weights over a fixed
   prompt + target length; latency = the whole generation (a NAR model emits nothing earlier).
 - any other registered system: its `synthesize` on the embedded demo prompts (batch rows cycle
@@ -21,6 +27,7 @@ from ttsbench.errors import InputError
 from ttsbench.metrics.cost.speed import DTYPES, SpeedConfig
 
 VAE_RATE = 40.0  # DiTAR's latent frames per second (§3.5.1); the NAR baseline shares it
+CODE_RATE = 40.0  # our DiSTAR's code frames per second: an RVQ over the 40 Hz latent (the paper's codec: 64 Hz)
 
 
 def _compile(module: torch.nn.Module, cfg: SpeedConfig, *, dynamic: bool = False) -> Any:
@@ -88,6 +95,81 @@ class DiTARWorkload:
     def describe(self) -> dict[str, Any]:
         return {"model": "DiTAR", "patch_size": self.mcfg.patch_size, "history_patches": self.mcfg.history_patches,
                 "parameters": sum(p.numel() for p in self.model.parameters()), "patches_per_row": self.patches}
+
+
+class DiSTARWorkload:
+    """A random-weight DiSTAR generating exactly `target_seconds` of 40 Hz codes per row."""
+
+    streaming = True
+    random_weights = True
+
+    def __init__(self, size: str, cfg: SpeedConfig) -> None:
+        from ttsbench.systems.distar.config import DiSTARConfig
+        from ttsbench.systems.distar.infill import InfillConfig
+        from ttsbench.systems.distar.model import DiSTAR
+        from ttsbench.systems.ditar.inference import GenerationConfig
+
+        mcfg = DiSTARConfig.from_size(size, **({"patch_size": cfg.patch_size} if cfg.patch_size else {}))
+        self.layers = cfg.layers or mcfg.num_layers
+        if not 1 <= self.layers <= mcfg.num_layers:
+            raise InputError(f"--layers {cfg.layers}: distar-{size} has J = {mcfg.num_layers} RVQ layers; "
+                             f"choose 1..{mcfg.num_layers}")
+        torch.manual_seed(cfg.seed)
+        model = DiSTAR(mcfg).to(device=cfg.device, dtype=DTYPES[cfg.dtype]).eval()
+        model.encoder = _compile(model.encoder, cfg)
+        model.mdm = _compile(model.mdm, cfg)  # forward compiled; .logits (the heads) runs eagerly
+        model.lm = _compile(model.lm, cfg, dynamic=True)
+        self.model, self.cfg, self.mcfg = model, cfg, mcfg
+        self.name = f"distar-{size}" + (f"-p{cfg.patch_size}" if cfg.patch_size else "")
+        self.frames = math.ceil(cfg.target_seconds * CODE_RATE)
+        self.patches = math.ceil(self.frames / mcfg.patch_size)
+        self.sampler = InfillConfig(steps=cfg.steps, layers=self.layers,
+                                    cfg_scale=InfillConfig.cfg_scale if cfg.guidance != 0 else 1.0)
+        # min = max patches and a stop threshold above 1: the stop head can never end a row early
+        self.gen = GenerationConfig(max_patches=self.patches, min_patches=self.patches, stop_threshold=2.0)
+        self.inputs: tuple[Any, ...] = ()
+
+    def prepare(self, batch: int) -> None:
+        g = torch.Generator().manual_seed(self.cfg.seed)
+        c = self.mcfg
+        n_text, n_prompt = _text_tokens(self.cfg), math.ceil(self.cfg.prompt_seconds * CODE_RATE)
+        phones = [torch.randint(1, c.phone_vocab, (n_text,), generator=g).tolist() for _ in range(batch)]
+        prompts = [torch.randint(0, c.codebook_size, (n_prompt, c.num_layers), generator=g).to(self.cfg.device)
+                   for _ in range(batch)]
+        self.inputs = (phones, prompts)
+
+    def _generators(self) -> list[torch.Generator]:
+        dev = self.cfg.device
+        return [torch.Generator(device=dev).manual_seed(self.cfg.seed + i) for i in range(len(self.inputs[0]))]
+
+    def run(self) -> float:
+        phones, prompts = self.inputs
+        with torch.no_grad():
+            self.model.generate(phones, prompts, self._generators(), self.sampler, self.gen)
+        return self.patches * self.mcfg.patch_size / CODE_RATE
+
+    def first(self) -> None:
+        phones, prompts = self.inputs
+        with torch.no_grad():
+            steps = self.model.iter_patches(phones, prompts, self._generators(), self.sampler, self.gen)
+            next(steps)
+            steps.close()
+
+    def describe(self) -> dict[str, Any]:
+        c, s = self.mcfg, self.sampler
+        calls, kbps = min(s.steps, c.patch_size * self.layers), c.kbps(CODE_RATE, self.layers)
+        params = sum(p.numel() for p in self.model.parameters())
+        cfg_words = f"history CFG s = {s.cfg_scale:g} (2 passes batched)" if s.guided else "no CFG"
+        note = (f"DiSTAR, random weights, {CODE_RATE:g} Hz RVQ codes ({self.cfg.target_seconds:g} s = {self.frames} "
+                f"frames = {self.patches} patches at P = {c.patch_size}); L' = {self.layers} of J = {c.num_layers} "
+                f"layers x {math.log2(c.codebook_size):g} bits = {kbps:.4g} kbps; N = {s.steps} MDM steps per patch "
+                f"({calls} network calls: min(N, P x L')); {cfg_words}; {c.layout} layout, {c.head} heads; "
+                f"{params / 1e6:.4g} M parameters")
+        return {"model": "DiSTAR", "nfe": None, "steps": s.steps, "mdm_calls_per_patch": calls, "layers": self.layers,
+                "num_layers": c.num_layers, "layout": c.layout, "head": c.head, "kbps": kbps,
+                "frame_rate_hz": CODE_RATE, "cfg_scale": s.cfg_scale, "patch_size": c.patch_size,
+                "history_patches": c.history_patches, "parameters": params, "patches_per_row": self.patches,
+                "note": note}
 
 
 class NARWorkload:
@@ -168,8 +250,9 @@ class SystemWorkload:
 
 
 def build_workload(name: str, cfg: SpeedConfig, *, end_to_end: bool = False) -> Any:
-    """`ditar-<size>`, `nar-dit-<size>` (model workloads), or any registered system name (with
-    `:options`) through `synthesize`; `end_to_end` sends the first two through `synthesize` too."""
+    """`ditar-<size>`, `distar-<size>`, `nar-dit-<size>` (model workloads), or any registered system
+    name (with `:options`) through `synthesize`; `end_to_end` sends the first three through it too."""
+    from ttsbench.systems.distar.config import SIZES as DISTAR_SIZES
     from ttsbench.systems.ditar.config import SIZES as DITAR_SIZES
     from ttsbench.systems.nar.config import SIZES as NAR_SIZES
 
@@ -177,6 +260,8 @@ def build_workload(name: str, cfg: SpeedConfig, *, end_to_end: bool = False) -> 
         return SystemWorkload(name, cfg)
     if name.startswith("ditar-") and name[len("ditar-"):] in DITAR_SIZES:
         return DiTARWorkload(name[len("ditar-"):], cfg)
+    if name.startswith("distar-") and name[len("distar-"):] in DISTAR_SIZES:
+        return DiSTARWorkload(name[len("distar-"):], cfg)
     if name.startswith("nar-dit-") and name[len("nar-dit-"):] in NAR_SIZES:
         return NARWorkload(name[len("nar-dit-"):], cfg)
     return SystemWorkload(name, cfg)

@@ -1,4 +1,5 @@
-"""Hot paths of DiTAR inference and scoring: one LM step, one LocDiT NFE, VAE decode, WER of a batch.
+"""Hot paths of DiTAR / DiSTAR inference and scoring: one LM step, one LocDiT NFE, one DiSTAR MDM
+call with its logit heads, VAE decode, WER of a batch.
 
 Random weights (speed does not depend on them). Each benchmark synchronises CUDA inside the timed
 function, so the numbers are wall time of finished work. Command: see conftest.py / docs/RESULTS.md.
@@ -64,6 +65,56 @@ def test_locdit_nfe(benchmark, size, batch, device):
         sync(device)
 
     benchmark(nfe)
+
+
+def distar_sizes() -> list[str]:
+    """DiSTAR sizes to time: $TTSBENCH_BENCH_DISTAR_SIZES, default tiny,base."""
+    return [s for s in os.environ.get("TTSBENCH_BENCH_DISTAR_SIZES", "tiny,base").split(",") if s]
+
+
+def _distar(size: str, device: str):
+    from ttsbench.systems.distar.config import DiSTARConfig
+    from ttsbench.systems.distar.model import DiSTAR
+
+    torch.manual_seed(0)
+    return DiSTAR(DiSTARConfig.from_size(size)).to(device).eval()
+
+
+@pytest.mark.parametrize("size", distar_sizes())
+def test_distar_mdm_call(benchmark, size, device):
+    """One DiSTAR MDM network call at batch 1: MDM + logit heads over a fully masked patch (P x J
+    tokens), both history-CFG passes batched as 2 rows (`DiSTAR.mdm_logits`). distar-base: 17
+    tokens x 16 layers x 512, then 2 x 72 vectors of 65,536 logits; N = 24 of these per patch."""
+    model = _distar(size, device)
+    cfg = model.cfg
+    h = torch.randn(1, cfg.lm_dim, device=device)
+    history = torch.randint(1, cfg.codebook_size + 1, (1, cfg.history_frames, cfg.num_layers), device=device)
+    tokens = torch.full((1, cfg.patch_size, cfg.num_layers), cfg.mask_id, device=device)
+
+    def call():
+        with torch.no_grad():
+            model.mdm_logits(h, history, tokens, True)
+        sync(device)
+
+    benchmark.pedantic(call, rounds=5, warmup_rounds=1)
+
+
+@pytest.mark.parametrize("size", distar_sizes())
+def test_distar_lm_step(benchmark, size, device):
+    """One DiSTAR drafting-LM decode step with the KV cache at batch 1, context 141 (91 phones + 15
+    prompt patches + 35 generated: 3 s prompt and 7 s out of 40 Hz codes at P = 8)."""
+    model = _distar(size, device)
+    D, context = model.cfg.lm_dim, 141
+    cache = model.new_cache(1, context + 1, device)
+    emb, pos = torch.randn(1, 1, D, device=device), torch.full((1, 1), context - 1, device=device)
+
+    def step():
+        cache.length = context - 1
+        with torch.no_grad():
+            model.lm_step(emb, cache, pos, None)
+        sync(device)
+
+    benchmark(step)
 
 
 @pytest.mark.parametrize("size", ["tiny", "0.6b"])
