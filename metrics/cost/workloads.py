@@ -41,11 +41,37 @@ def _text_tokens(cfg: SpeedConfig) -> int:
     return round(cfg.prompt_seconds * cfg.text_rate) + round(cfg.target_seconds * cfg.text_rate)
 
 
-class DiTARWorkload:
-    """A random-weight DiTAR generating exactly `target_seconds` per row."""
+class PatchARWorkload:
+    """What DiTAR's and DiSTAR's timed runs share: per-row generators, a full run, the first patch.
+
+    Subclasses set `model`, `cfg` (SpeedConfig), `mcfg`, `sampler`, `gen`, `patches`, `rate` (frames
+    per second) and fill `inputs = (phones, prompts)` in `prepare`.
+    """
 
     streaming = True
     random_weights = True
+    rate = VAE_RATE
+
+    def _generators(self) -> list[torch.Generator]:
+        dev = self.cfg.device
+        return [torch.Generator(device=dev).manual_seed(self.cfg.seed + i) for i in range(len(self.inputs[0]))]
+
+    def run(self) -> float:
+        phones, prompts = self.inputs
+        with torch.no_grad():
+            self.model.generate(phones, prompts, self._generators(), self.sampler, self.gen)
+        return self.patches * self.mcfg.patch_size / self.rate
+
+    def first(self) -> None:
+        phones, prompts = self.inputs
+        with torch.no_grad():
+            steps = self.model.iter_patches(phones, prompts, self._generators(), self.sampler, self.gen)
+            next(steps)
+            steps.close()
+
+
+class DiTARWorkload(PatchARWorkload):
+    """A random-weight DiTAR generating exactly `target_seconds` per row."""
 
     def __init__(self, size: str, cfg: SpeedConfig) -> None:
         from ttsbench.systems.ditar.config import DiTARConfig
@@ -75,33 +101,15 @@ class DiTARWorkload:
         prompts = [torch.randn(n_prompt, self.mcfg.latent_dim, generator=g).to(self.cfg.device) for _ in range(batch)]
         self.inputs = (phones, prompts)
 
-    def _generators(self) -> list[torch.Generator]:
-        dev = self.cfg.device
-        return [torch.Generator(device=dev).manual_seed(self.cfg.seed + i) for i in range(len(self.inputs[0]))]
-
-    def run(self) -> float:
-        phones, prompts = self.inputs
-        with torch.no_grad():
-            self.model.generate(phones, prompts, self._generators(), self.sampler, self.gen)
-        return self.patches * self.mcfg.patch_size / VAE_RATE
-
-    def first(self) -> None:
-        phones, prompts = self.inputs
-        with torch.no_grad():
-            steps = self.model.iter_patches(phones, prompts, self._generators(), self.sampler, self.gen)
-            next(steps)
-            steps.close()
-
     def describe(self) -> dict[str, Any]:
         return {"model": "DiTAR", "patch_size": self.mcfg.patch_size, "history_patches": self.mcfg.history_patches,
                 "parameters": sum(p.numel() for p in self.model.parameters()), "patches_per_row": self.patches}
 
 
-class DiSTARWorkload:
+class DiSTARWorkload(PatchARWorkload):
     """A random-weight DiSTAR generating exactly `target_seconds` of 40 Hz codes per row."""
 
-    streaming = True
-    random_weights = True
+    rate = CODE_RATE
 
     def __init__(self, size: str, cfg: SpeedConfig) -> None:
         from ttsbench.systems.distar.config import DiSTARConfig
@@ -137,23 +145,6 @@ class DiSTARWorkload:
         prompts = [torch.randint(0, c.codebook_size, (n_prompt, c.num_layers), generator=g).to(self.cfg.device)
                    for _ in range(batch)]
         self.inputs = (phones, prompts)
-
-    def _generators(self) -> list[torch.Generator]:
-        dev = self.cfg.device
-        return [torch.Generator(device=dev).manual_seed(self.cfg.seed + i) for i in range(len(self.inputs[0]))]
-
-    def run(self) -> float:
-        phones, prompts = self.inputs
-        with torch.no_grad():
-            self.model.generate(phones, prompts, self._generators(), self.sampler, self.gen)
-        return self.patches * self.mcfg.patch_size / CODE_RATE
-
-    def first(self) -> None:
-        phones, prompts = self.inputs
-        with torch.no_grad():
-            steps = self.model.iter_patches(phones, prompts, self._generators(), self.sampler, self.gen)
-            next(steps)
-            steps.close()
 
     def describe(self) -> dict[str, Any]:
         c, s = self.mcfg, self.sampler

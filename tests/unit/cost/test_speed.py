@@ -14,12 +14,7 @@ from ttsbench.metrics.cost.workloads import DiTARWorkload, NARWorkload, SystemWo
 QUICK = SpeedConfig(batch_sizes=(1, 2), repeats=2, warmup=1, prompt_seconds=0.25, target_seconds=0.5, nfe=2)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # 2 OMP threads on a shared, busy CPU make tiny models stall
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def test_summary_is_median_and_p90():

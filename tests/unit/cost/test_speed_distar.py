@@ -17,12 +17,7 @@ from ttsbench.metrics.cost.workloads import DiSTARWorkload, build_workload
 QUICK = SpeedConfig(batch_sizes=(1, 2), repeats=1, warmup=0, prompt_seconds=0.2, target_seconds=0.4, steps=6)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # 2 OMP threads on a shared, busy CPU make tiny models stall
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def mdm_calls(work: DiSTARWorkload, fn) -> list[tuple[int, ...]]:
