@@ -84,9 +84,8 @@ class DiSTAR(PatchLM, nn.Module):
         patches, _, n = patchify(ids, batch.latent_lens, cfg.patch_size, cfg.pad_side)  # (B, N, P, J)
         N = patches.shape[1]
         has_patch = torch.arange(N, device=n.device)[None] < n[:, None]
-        emb = self.phone_embed.weight.new_zeros(B, N, cfg.lm_dim)
         enc = self.encode_patches(patches[has_patch])
-        emb = emb.to(enc.dtype)
+        emb = enc.new_zeros(B, N, cfg.lm_dim)
         emb[has_patch] = enc
         h_all = self.lm_states(batch.phones, batch.phone_lens, emb, n)  # (B, N+1, D)
         rows = torch.arange(B, device=n.device)[:, None].expand(B, N)[has_patch]
@@ -225,10 +224,8 @@ class DiSTAR(PatchLM, nn.Module):
                  generators: Sequence[torch.Generator], sampler: InfillConfig | None = None,
                  gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None) -> list[Tensor]:
         """Batched synthesis: per row its generated codes (n_b * P, L') in 0..K-1, prompt excluded."""
-        chunks: list[list[Tensor]] = [[] for _ in phones]
-        for step in self.iter_patches(phones, prompts, generators, sampler, gen, row_max):
-            for b in torch.nonzero(step.emitted).flatten().tolist():
-                chunks[b].append(step.patches[b])
+        from ttsbench.systems.ditar.inference import collect
+
         L = self.active_layers(sampler or self.default_sampler())
-        device = self.phone_embed.weight.device
-        return [torch.cat(c) if c else torch.zeros(0, L, dtype=torch.long, device=device) for c in chunks]
+        empty = torch.zeros(0, L, dtype=torch.long, device=self.phone_embed.weight.device)
+        return collect(self.iter_patches(phones, prompts, generators, sampler, gen, row_max), len(phones), empty)

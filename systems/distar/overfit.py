@@ -20,7 +20,6 @@ generation goes to `<out>/wavs`.
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -105,7 +104,7 @@ def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: f
     from ttsbench.systems.ditar.checkpoint import latest_checkpoint, load_checkpoint
     from ttsbench.systems.ditar.configio import from_dict
     from ttsbench.systems.ditar.data import read_manifest
-    from ttsbench.systems.ditar.overfit import demo_manifest
+    from ttsbench.systems.ditar.overfit import demo_manifest, loss_summary
     from ttsbench.systems.ditar.tokenizer import load_tokenizer
     from ttsbench.systems.ditar.train import DataConfig, OptimConfig, TrainConfig, build_frontend
 
@@ -127,32 +126,18 @@ def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: f
     model.load_state_dict(state["model"])
     tokenizer = load_tokenizer(rvq_out / "tokenizer")
     results = evaluate(model, tokenizer, read_manifest(manifest), frontend, wav_dir=out / "wavs")
-
-    def mean(items: list[dict[str, Any]], key: str) -> float:
-        return sum(r[key] for r in items) / len(items)
-
-    tail = log[-max(len(log) // 20, 1):]
-    keys = ("total", "ce", "stop", "accuracy")
-    report = {"steps": steps, "utterances_trained": len(results), "rvq": RVQ,
-              "loss_step_1": {k: log[0][k] for k in keys},
-              "loss_last_5pct_mean": {k: mean(tail, k) for k in keys},
-              "ce_ratio": log[0]["ce"] / max(mean(tail, "ce"), 1e-9),
-              "curve": [{k: r[k] for k in ("step", *keys)} for r in log[:: max(len(log) // 15, 1)]],
+    losses = loss_summary(log, ("total", "ce", "stop", "accuracy"))
+    report = {"steps": steps, "utterances_trained": len(results), "rvq": RVQ, **losses,
+              "ce_ratio": losses["loss_step_1"]["ce"] / max(losses["loss_last_5pct_mean"]["ce"], 1e-9),
               "utterances": [{**asdict(r), "length_error_patches": r.length_error_patches} for r in results]}
     (out / "overfit.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--rows", type=int, default=4, help="how many demo recordings (shortest first)")
-    parser.add_argument("--manifest", type=Path, help="train on this manifest instead of the demo speech")
-    parser.add_argument("--lr", type=float, default=2e-3)
-    args = parser.parse_args(argv)
-    print(json.dumps(run(args.out, steps=args.steps, rows=args.rows, manifest=args.manifest, lr=args.lr), indent=2))
-    return 0
+    from ttsbench.systems.ditar.overfit import cli
+
+    return cli(run, __doc__, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

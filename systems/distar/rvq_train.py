@@ -67,16 +67,12 @@ class RVQTrainConfig:
 
 def resolve_base(source: str, device: torch.device) -> Any:
     """The continuous base tokenizer: a saved folder, or a registered name that needs no weights."""
-    from ttsbench.systems.ditar.tokenizer import build_tokenizer, load_tokenizer
+    from ttsbench.systems.ditar.train import resolve_tokenizer
 
-    path = Path(source).expanduser()
-    base = load_tokenizer(path, map_location=device) if path.is_dir() else build_tokenizer(source).eval()
-    if not path.is_dir() and any(True for _ in base.parameters()):
-        raise InputError(f"base tokenizer {source!r} has trainable weights: give the folder of a trained one "
-                         f"(`ttsbench train vae` writes <out>/tokenizer)")
+    base = resolve_tokenizer(source, device)
     if getattr(base, "discrete", False):
         raise InputError(f"base tokenizer {source!r} is discrete; the RVQ needs a continuous one (mel, vae)")
-    return base.to(device)
+    return base
 
 
 def load_pool(cfg: RVQTrainConfig, base: Any, rt: D.Runtime) -> Tensor:

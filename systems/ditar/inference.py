@@ -27,7 +27,7 @@ so the same seed gives the same audio whatever the batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -203,11 +203,15 @@ def generate(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Te
              generators: Sequence[torch.Generator], sampler: SamplerConfig | None = None,
              gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None) -> list[Tensor]:
     """Run `iter_patches` to the end; per row its generated latents (n_b * P, C), fp32."""
-    chunks: list[list[Tensor]] = [[] for _ in phones]
-    for step in iter_patches(model, phones, prompts, generators, sampler, gen, row_max):
+    empty = torch.zeros(0, model.cfg.latent_dim, device=model.phone_embed.weight.device)
+    return collect(iter_patches(model, phones, prompts, generators, sampler, gen, row_max), len(phones), empty)
+
+
+def collect(steps: Iterable[PatchStep], rows: int, empty: Tensor) -> list[Tensor]:
+    """Concatenate each row's emitted patches in order: (n_b * P, ...) per row; `empty` for a row
+    that stopped before its first patch."""
+    chunks: list[list[Tensor]] = [[] for _ in range(rows)]
+    for step in steps:
         for b in torch.nonzero(step.emitted).flatten().tolist():
             chunks[b].append(step.patches[b])
-    C = model.cfg.latent_dim
-    device = model.phone_embed.weight.device
-    dtype = getattr(model, "unit_dtype", None) or torch.float32
-    return [torch.cat(c, dim=0) if c else torch.zeros(0, C, device=device, dtype=dtype) for c in chunks]
+    return [torch.cat(c, dim=0) if c else empty for c in chunks]

@@ -139,31 +139,39 @@ def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: f
     model = DiTAR(from_dict(DiTARConfig, state["model_config"])).eval()
     model.load_state_dict(state["model"])
     results = evaluate(model, MelTokenizer(), read_manifest(manifest), frontend, wav_dir=out / "wavs")
-    def mean(rows: list[dict[str, Any]], key: str) -> float:
-        return sum(r[key] for r in rows) / len(rows)
-
-    tail = log[-max(len(log) // 20, 1):]  # the last 5 % of steps: single-step losses are noisy
-    report = {"steps": steps, "utterances_trained": len(read_manifest(manifest)),
-              "loss_step_1": {k: log[0][k] for k in ("total", "diff", "stop")},
-              "loss_last_5pct_mean": {k: mean(tail, k) for k in ("total", "diff", "stop")},
-              "loss_ratio": log[0]["total"] / mean(tail, "total"),
-              "curve": [{k: r[k] for k in ("step", "total", "diff", "stop")} for r in log[:: max(len(log) // 15, 1)]],
+    losses = loss_summary(log, ("total", "diff", "stop"))
+    report = {"steps": steps, "utterances_trained": len(read_manifest(manifest)), **losses,
+              "loss_ratio": losses["loss_step_1"]["total"] / losses["loss_last_5pct_mean"]["total"],
               "utterances": [{**r.__dict__, "length_error_patches": r.length_error_patches} for r in results]}
     (out / "overfit.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def loss_summary(log: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The training log's `keys` at step 1, their mean over the last 5 % of steps (single-step
+    losses are noisy) and a curve thinned to ~15 points (DiTAR's and DiSTAR's overfit reports)."""
+    tail = log[-max(len(log) // 20, 1):]
+    return {"loss_step_1": {k: log[0][k] for k in keys},
+            "loss_last_5pct_mean": {k: sum(r[k] for r in tail) / len(tail) for k in keys},
+            "curve": [{k: r[k] for k in ("step", *keys)} for r in log[:: max(len(log) // 15, 1)]]}
+
+
+def cli(run_fn: Any, doc: str | None, argv: list[str] | None = None) -> int:
+    """The overfit command line shared by DiTAR's and DiSTAR's checks: run, print the JSON report."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--rows", type=int, default=4, help="how many demo recordings (shortest first)")
     parser.add_argument("--manifest", type=Path, help="train on this manifest instead of the demo speech")
     parser.add_argument("--lr", type=float, default=2e-3)
     args = parser.parse_args(argv)
-    report = run(args.out, steps=args.steps, rows=args.rows, manifest=args.manifest, lr=args.lr)
+    report = run_fn(args.out, steps=args.steps, rows=args.rows, manifest=args.manifest, lr=args.lr)
     print(json.dumps(report, indent=2))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return cli(run, __doc__, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

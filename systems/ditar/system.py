@@ -72,7 +72,6 @@ class DiTARSystem(TTSSystem):
     def __init__(self, model: Any, tokenizer: Any, frontend: Any, options: dict[str, Any], *,
                  random_weights: bool, weights: str) -> None:
         from ttsbench.systems.ditar.inference import GenerationConfig
-        from ttsbench.systems.ditar.sampling import SamplerConfig
 
         self.model, self.tokenizer, self.frontend = model, tokenizer, frontend
         self.options, self.random_weights, self.weights = options, random_weights, weights

@@ -35,8 +35,12 @@ def _ditar(size: str, device: str):
 @pytest.mark.parametrize("size", bench_sizes())
 def test_lm_step(benchmark, size, batch, device):
     """One LM decode step with the KV cache at context 221 (91 phones + 30 prompt + 100 patches)."""
-    model = _ditar(size, device)
-    D, context = model.cfg.lm_dim, 221
+    bench_lm_step(benchmark, _ditar(size, device), batch, 221, device)
+
+
+def bench_lm_step(benchmark, model, batch: int, context: int, device: str) -> None:
+    """Time one KV-cached decode step of a `PatchLM` (DiTAR or DiSTAR) whose new token is at `context` - 1."""
+    D = model.cfg.lm_dim
     cache = model.new_cache(batch, context + 1, device)
     emb, pos = torch.randn(batch, 1, D, device=device), torch.full((batch, 1), context - 1, device=device)
 
@@ -103,18 +107,7 @@ def test_distar_mdm_call(benchmark, size, device):
 def test_distar_lm_step(benchmark, size, device):
     """One DiSTAR drafting-LM decode step with the KV cache at batch 1, context 141 (91 phones + 15
     prompt patches + 35 generated: 3 s prompt and 7 s out of 40 Hz codes at P = 8)."""
-    model = _distar(size, device)
-    D, context = model.cfg.lm_dim, 141
-    cache = model.new_cache(1, context + 1, device)
-    emb, pos = torch.randn(1, 1, D, device=device), torch.full((1, 1), context - 1, device=device)
-
-    def step():
-        cache.length = context - 1
-        with torch.no_grad():
-            model.lm_step(emb, cache, pos, None)
-        sync(device)
-
-    benchmark(step)
+    bench_lm_step(benchmark, _distar(size, device), 1, 141, device)
 
 
 @pytest.mark.parametrize("size", ["tiny", "0.6b"])
