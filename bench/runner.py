@@ -71,9 +71,13 @@ def prepare(spec: RunSpec) -> tuple[PromptSet, list[Prompt], RunPaths]:
         raise TTSBenchError(f"--batch-size must be >= 1, got {spec.batch_size}")
     pset = load_testset(spec.testset, audio_root=spec.audio_root)
     prompts = list(pset.prompts if spec.limit is None else pset.prompts[: spec.limit])
+    return pset, prompts, run_paths(spec, pset)
+
+
+def run_paths(spec: RunSpec, pset: PromptSet) -> RunPaths:
+    """The run directory of `spec` on the loaded prompt set `pset` (same spec, same dir)."""
     safe_system = spec.system.name.replace("/", "_")
-    root = Path(spec.out) / pset.name / safe_system / spec.run_id(pset.checksum)
-    return pset, prompts, RunPaths(root)
+    return RunPaths(Path(spec.out) / pset.name / safe_system / spec.run_id(pset.checksum))
 
 
 def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, extra: dict[str, Any]) -> None:

@@ -73,10 +73,7 @@ def read_row(run_dir: str | Path) -> tuple[BitrateRow, dict[str, Any], dict[str,
     layers = system.get("layers", ((run.get("spec") or {}).get("system") or {}).get("options", {}).get("layers"))
     if not isinstance(layers, int) or layers < 1:
         raise InputError(f"{path}: run.json names no RVQ layer count L' (not a DiSTAR run with layers=L')")
-    kbps = system.get("kbps")
-    if kbps is None:
-        rate, k = _frame_rate(system), _codebook_size(system)
-        kbps = rate * layers * math.log2(k) / 1000 if rate and k else None
+    kbps = system.get("kbps")  # DiSTARSystem.describe(): the tokenizer's kbps at this L'
     synth = summary.get("synth") or {}
     metrics = {name: metric_cell(name, m) for name, m in (summary.get("metrics") or {}).items()}
     row = BitrateRow(layers=layers, kbps=kbps, metrics=metrics,

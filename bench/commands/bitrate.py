@@ -91,11 +91,12 @@ def base_spec(args: argparse.Namespace) -> Any:
 
 def num_layers(spec: Any, candidates: list[int]) -> int:
     """J: from a finished run of this sweep (no load), else by loading the system once on the CPU."""
-    from ttsbench.runner import load_context, prepare
+    from ttsbench.runner import load_context, prepare, run_paths
     from ttsbench.store import read_json
 
+    pset = prepare(spec)[0]  # the prompt set is read once; each L' only changes the run id
     for layers in [*candidates, 1]:
-        manifest = prepare(with_layers(spec, layers))[2].manifest
+        manifest = run_paths(with_layers(spec, layers), pset).manifest
         if manifest.is_file():
             j = ((read_json(manifest).get("system") or {}).get("model_config") or {}).get("num_layers")
             if isinstance(j, int) and j >= 1:
@@ -129,13 +130,17 @@ def sweep(spec: Any, layers: list[int], *, progress: bool = True) -> dict[int, P
     return roots
 
 
-def write_report(folder: Path, table: Any, spec: Any, roots: dict[int, Path]) -> dict[str, Path]:
-    """bitrate.csv, .md, .json and .png in `folder`."""
+def run_info(spec: Any, roots: dict[int, Path]) -> dict[str, Any]:
+    """What bitrate.json adds to the table: the base spec and the run directory of each L'."""
+    return {"base_spec": spec.to_json(), "run_dirs": {str(k): str(v) for k, v in sorted(roots.items())}}
+
+
+def write_report(folder: Path, table: Any, extra: dict[str, Any]) -> dict[str, Path]:
+    """bitrate.csv, .md, .json (with `extra`) and .png in `folder`."""
     from ttsbench.reports.bitrate import figure, to_csv, to_json, to_markdown
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {ext: folder / f"bitrate.{ext}" for ext in ("csv", "md", "json", "png")}
-    extra = {"base_spec": spec.to_json(), "run_dirs": {str(k): str(v) for k, v in sorted(roots.items())}}
     paths["csv"].write_text(to_csv(table), encoding="utf-8")
     paths["md"].write_text(to_markdown(table), encoding="utf-8")
     paths["json"].write_text(to_json(table, extra), encoding="utf-8")
@@ -157,8 +162,8 @@ def cmd_bitrate(args: argparse.Namespace) -> int:
     roots = sweep(spec, layers, progress=not args.quiet)
     table = collect(list(roots.values()))
     folder = args.report or report_dir(spec)
-    write_report(folder, table, spec, roots)
-    extra = {"base_spec": spec.to_json(), "run_dirs": {str(k): str(v) for k, v in sorted(roots.items())}}
+    extra = run_info(spec, roots)
+    write_report(folder, table, extra)
     render = {"table": to_text, "md": to_markdown, "csv": to_csv, "json": lambda t: to_json(t, extra)}
     print(render[args.format](table), end="")
     if not args.quiet:
