@@ -33,7 +33,9 @@ Resuming (automatic when `<out>/checkpoints` holds one) restores all of it, so t
 loss equals the loss an uninterrupted run gets at that step (same world size; with another world
 size the data position is rescaled and ranks are reseeded deterministically).
 `<out>/log.jsonl` gets one line per `log_every` steps: step, epoch, losses, lr, grad norm, frames
-per step and tokens (latent frames) per second over all ranks.
+per step, tokens (latent frames) per second and steps per second over all ranks, model TFLOPs/s
+(forward + backward matrix products, counted; `throughput.py`) and MFU when the device's peak is
+known (`peak_tflops`).
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ class TrainConfig:
     log_every: int = 100
     ckpt_every: int = 5_000
     keep_checkpoints: int = 3  # newest checkpoints kept on disk (0 = all)
+    peak_tflops: float = 0.0  # one device's peak for MFU; 0 = the data-sheet bf16 peak of a known GPU
 
     def __post_init__(self) -> None:
         if self.parallel not in ("ddp", "fsdp"):
@@ -258,12 +261,14 @@ def _loop(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, ddp: nn.Module, opt
         position, batch = next(batches)
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg.optim)
-        with D.autocast(rt, cfg.amp):
-            losses = ddp(batch.to(rt.device))
-        loss = losses.total
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"rank {rt.rank}: non-finite loss {float(loss)} at step {step}")
-        loss.backward()
+        with log.counter.counting(step):
+            with D.autocast(rt, cfg.amp):
+                losses = ddp(batch.to(rt.device))
+            loss = losses.total
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"rank {rt.rank}: non-finite loss {float(loss)} at step {step}")
+            loss.backward()
+        log.counter.record(batch.num_frames)
         clip = cfg.optim.grad_clip if cfg.optim.grad_clip > 0 else math.inf
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         grad_norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)  # DTensor under FSDP
@@ -277,12 +282,22 @@ def _loop(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, ddp: nn.Module, opt
 
 
 class _Log:
-    """Appends averaged metrics to <out>/log.jsonl every `log_every` steps (rank 0 writes)."""
+    """Appends averaged metrics to <out>/log.jsonl every `log_every` steps (rank 0 writes).
+
+    Throughput fields: frames_per_step and tokens_per_sec (latent frames, all ranks), steps_per_sec,
+    model_tflops_per_sec (forward + backward matrix products of all ranks; one counted step per
+    window scaled by frames, see `throughput`), and mfu against world_size x peak_tflops when a peak
+    is known.
+    """
 
     def __init__(self, cfg: TrainConfig, rt: D.Runtime) -> None:
+        from ttsbench.systems.ditar.throughput import StepCounter, peak_tflops
+
         self.cfg, self.rt = cfg, rt
         self.sums: dict[str, float] = {}
         self.count, self.frames, self.tick = 0, 0, time.perf_counter()
+        self.counter = StepCounter(cfg.log_every)
+        self.peak, self.peak_source = peak_tflops(rt.device, cfg.peak_tflops)
         self.fh = (cfg.out / "log.jsonl").open("a", encoding="utf-8") if rt.is_main else None
 
     def add(self, step: int, pos: DataPosition, losses: dict[str, float], grad_norm: float, frames: int,
@@ -294,10 +309,17 @@ class _Log:
             return
         means = D.mean_over_ranks({k: v / self.count for k, v in self.sums.items()}, self.rt)
         frames_all = D.sum_over_ranks(self.frames, self.rt)
-        seconds = time.perf_counter() - self.tick
+        flops_all = D.sum_over_ranks(self.counter.flops_per_frame * self.frames, self.rt)
+        seconds = max(time.perf_counter() - self.tick, 1e-9)
         if self.fh:
+            tflops = flops_all / seconds / 1e12
             row = {"step": step, "epoch": pos.epoch, **means, "lr": lr, "frames_per_step": frames_all / self.count,
-                   "tokens_per_sec": frames_all / max(seconds, 1e-9), "sec_per_step": seconds / self.count}
+                   "tokens_per_sec": frames_all / seconds, "sec_per_step": seconds / self.count,
+                   "steps_per_sec": self.count / seconds, "model_tflops_per_sec": tflops,
+                   "mfu": tflops / (self.rt.world_size * self.peak) if self.peak else None,
+                   "peak_tflops": self.peak, "peak_source": self.peak_source,
+                   "flops_scope": "fwd+bwd matmuls (torch flop_counter) of the window's first step, "
+                                  "x frames; FLOPs = 2 MACs"}
             self.fh.write(json.dumps(row) + "\n")
             self.fh.flush()
         self.sums, self.count, self.frames, self.tick = {}, 0, 0, time.perf_counter()

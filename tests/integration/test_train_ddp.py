@@ -51,6 +51,7 @@ def test_two_processes_train_and_resume(tmp_path, parallel, exact, torchrun):
     train_ditar(torchrun, tmp_path, f"parallel={parallel}", "steps=4")  # resumes at step 3, same world size
     log = [json.loads(line) for line in (tmp_path / "out" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4] and all(np.isfinite(r["total"]) for r in log)
+    assert all(r["model_tflops_per_sec"] > 0 for r in log)  # counted on every rank, summed
     state = load_checkpoint(latest_checkpoint(tmp_path / "out"))
     assert state["world_size"] == 2 and len(state["rng"]) == 2 and state["step"] == 4
     assert not torch.equal(state["rng"][0]["torch"], state["rng"][1]["torch"])  # ranks draw different noise

@@ -79,3 +79,16 @@ def test_checkpoint_holds_what_resume_and_inference_need(manifest, tmp_path):
     (wav,) = system.synthesize([prompt], seed=0)
     assert wav.dtype == np.float32 and 0 < len(wav) <= 3 * 4 * 600 and np.isfinite(wav).all()
     assert torch.equal(system.model.phone_embed.weight, state["model"]["phone_embed.weight"])
+
+
+def test_log_reports_counted_model_flops_and_mfu(manifest, tmp_path):
+    from dataclasses import replace
+
+    cfg = replace(config(manifest, tmp_path / "d", steps=3), log_every=2)
+    rows = run(cfg)
+    assert [r["step"] for r in rows] == [2, 3]
+    for r in rows:
+        assert r["model_tflops_per_sec"] > 0 and r["steps_per_sec"] > 0
+        assert r["mfu"] is None and "set peak_tflops" in r["peak_source"]  # CPU: no data-sheet peak
+    peaked = run(replace(cfg, out=tmp_path / "e", peak_tflops=0.5))
+    assert peaked[0]["peak_tflops"] == 0.5 and peaked[0]["mfu"] == peaked[0]["model_tflops_per_sec"] / 0.5
