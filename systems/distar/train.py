@@ -12,8 +12,9 @@ autocast on CUDA), with DiSTAR built by `build_model`. Differences:
 - `[model]` holds `DiSTARConfig` fields, or `size = "base" | "medium" | "tiny"` plus overrides.
 - Checkpoints are DiTAR's format with `kind = "distar"`; the `distar-*` systems load them.
 
-The paper trains the AR part at lr 0.75e-4 and the rest at 1.5e-4; this trainer has one
-`optim.lr` for all parameters (a stated simplification).
+The paper trains the AR part at lr 0.75e-4 and the rest at 1.5e-4: `optim.lr` is the MDM's and
+`optim.module_lr` gives the AR modules (phone_embed, agg_embed, encoder, lm, stop_head) theirs
+(configs/train_distar_base.toml).
 """
 
 from __future__ import annotations

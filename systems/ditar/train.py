@@ -82,6 +82,9 @@ class OptimConfig:
     weight_decay: float = 0.01  # torch's AdamW default; applied to weight matrices only
     warmup_steps: int = 0  # linear warm-up to lr; 0 = constant LR from step 0 (the paper)
     grad_clip: float = 1.0  # max global grad norm; 0 disables clipping
+    # Another peak LR for the parameters under a module path ("lm", "mdm.transformer"; the longest
+    # matching path wins), e.g. DiSTAR's 0.75e-4 for the AR part and 1.5e-4 (`lr`) for the rest.
+    module_lr: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -182,18 +185,34 @@ def prepare_data(cfg: TrainConfig, rt: D.Runtime, frontend: PhoneEncoder) -> tup
     return data, info
 
 
-def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Decay weight matrices; never biases, norm gains or other 1-D parameters."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    return [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
-            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+def param_groups(model: nn.Module, weight_decay: float, lr: float,
+                 module_lr: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
+    """AdamW groups: one per (peak LR, decay). Weight matrices decay; biases, norm gains and other
+    1-D parameters never do. `module_lr` maps module paths to their own LR (longest path wins)."""
+    module_lr = dict(module_lr or {})
+    named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    unused = [m for m in module_lr if not any(n == m or n.startswith(m + ".") for n, _ in named)]
+    if unused:
+        tops = sorted({n.split(".")[0] for n, _ in named})
+        raise InputError(f"optim.module_lr: {unused} name no trainable parameters; top-level modules: {tops}")
+
+    def peak(name: str) -> float:
+        hits = [m for m in module_lr if name == m or name.startswith(m + ".")]
+        return float(module_lr[max(hits, key=len)]) if hits else lr
+
+    groups: dict[tuple[float, bool], list[nn.Parameter]] = {}
+    for name, p in named:
+        groups.setdefault((peak(name), p.dim() >= 2), []).append(p)
+    return [{"params": params, "lr": group_lr, "weight_decay": weight_decay if decay else 0.0}
+            for (group_lr, decay), params in groups.items()]
 
 
-def lr_at(step: int, optim: OptimConfig) -> float:
-    """Constant LR (paper), after a linear warm-up over `warmup_steps` when set."""
+def lr_at(step: int, optim: OptimConfig, peak: float | None = None) -> float:
+    """Constant LR `peak` (default optim.lr; the paper), after a linear warm-up over `warmup_steps`."""
+    peak = optim.lr if peak is None else peak
     if optim.warmup_steps > 0 and step < optim.warmup_steps:
-        return optim.lr * (step + 1) / optim.warmup_steps
-    return optim.lr
+        return peak * (step + 1) / optim.warmup_steps
+    return peak
 
 
 def loss_values(losses: Any) -> dict[str, float]:
@@ -235,8 +254,9 @@ def train(cfg: TrainConfig, *, model_factory: ModelFactory | None = None,
             model = (model_factory or build_model)(cfg, int(tok_info["latent_dim"]), vocab).to(rt.device)
             if cfg.parallel == "fsdp":
                 D.shard(model, rt)  # before the optimizer: FSDP swaps parameters for shards
-            opt = torch.optim.AdamW(param_groups(model, cfg.optim.weight_decay), lr=cfg.optim.lr,
-                                    betas=cfg.optim.betas)
+            opt = torch.optim.AdamW(param_groups(model, cfg.optim.weight_decay, cfg.optim.lr, cfg.optim.module_lr),
+                                    lr=cfg.optim.lr, betas=cfg.optim.betas)
+            peaks = [group["lr"] for group in opt.param_groups]  # the config's, before a checkpoint's state
             ckpt.seed_everything(cfg.seed * 1_000_003 + rt.rank)  # per-rank noise from here on
             step, position = _resume(cfg, rt, model, opt)
             if rt.is_main:
@@ -244,14 +264,14 @@ def train(cfg: TrainConfig, *, model_factory: ModelFactory | None = None,
                 (cfg.out / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
             meta = {"tokenizer": tok_info, "frontend": frontend.describe()}
             runner = model if cfg.parallel == "fsdp" else D.wrap(model, rt)
-            _loop(cfg, rt, model, runner, opt, data, step, position, meta)
+            _loop(cfg, rt, model, runner, opt, peaks, data, step, position, meta)
         return cfg.out
     finally:
         D.teardown(rt)
 
 
 def _loop(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, ddp: nn.Module, opt: torch.optim.Optimizer,
-          data: CachedData, step: int, position: DataPosition, meta: dict[str, Any]) -> None:
+          peaks: list[float], data: CachedData, step: int, position: DataPosition, meta: dict[str, Any]) -> None:
     batches = iterate_batches(data, max_frames=cfg.data.max_frames, seed=cfg.seed, start=position,
                               rank=rt.rank, world_size=rt.world_size, bucket_size=cfg.data.bucket_size,
                               num_workers=cfg.data.num_workers, pin_memory=rt.device.type == "cuda")
@@ -259,8 +279,8 @@ def _loop(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, ddp: nn.Module, opt
     model.train()
     while step < cfg.steps:
         position, batch = next(batches)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg.optim)
+        for group, peak in zip(opt.param_groups, peaks):
+            group["lr"] = lr_at(step, cfg.optim, peak)
         with log.counter.counting(step):
             with D.autocast(rt, cfg.amp):
                 losses = ddp(batch.to(rt.device))
@@ -275,7 +295,7 @@ def _loop(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, ddp: nn.Module, opt
         opt.step()
         opt.zero_grad(set_to_none=True)
         step += 1
-        log.add(step, position, loss_values(losses), grad_norm, batch.num_frames, opt.param_groups[0]["lr"])
+        log.add(step, position, loss_values(losses), grad_norm, batch.num_frames, lr_at(step - 1, cfg.optim))
         if step % cfg.ckpt_every == 0 or step == cfg.steps:
             _save(cfg, rt, model, opt, step, position, meta)
     log.close()

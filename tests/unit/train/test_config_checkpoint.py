@@ -79,3 +79,36 @@ def test_a_second_job_on_one_folder_is_refused(tmp_path):
                 pass
     with ckpt.exclusive(tmp_path):  # released on exit
         pass
+
+
+def test_module_lr_gives_modules_their_own_peak(repo_root):
+    from ttsbench.systems.ditar.train import param_groups
+
+    cfg = load_config(TrainConfig, repo_root / "configs" / "train_distar_base.toml")
+    assert cfg.optim.lr == 1.5e-4 and cfg.optim.module_lr["lm"] == 0.75e-4
+    net = torch.nn.ModuleDict({"lm": torch.nn.ModuleDict({"a": torch.nn.Linear(2, 3), "b": torch.nn.Linear(3, 3)}),
+                               "mdm": torch.nn.Linear(3, 4)})
+    groups = param_groups(net, 0.01, 1.5e-4, {"lm": 0.75e-4, "lm.b": 2e-4})  # the longest path wins
+    by_param = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
+    assert by_param[id(net["lm"]["a"].weight)] == (0.75e-4, 0.01) and by_param[id(net["lm"]["a"].bias)] == (0.75e-4, 0)
+    assert by_param[id(net["lm"]["b"].weight)] == (2e-4, 0.01) and by_param[id(net["mdm"].weight)] == (1.5e-4, 0.01)
+    assert len(by_param) == 6 and len(groups) == 6
+    with pytest.raises(InputError, match=r"\['lmm'\] name no trainable parameters; top-level modules: \['lm', 'mdm'\]"):
+        param_groups(net, 0.01, 1e-4, {"lmm": 1e-4})
+
+
+def test_warmup_scales_each_peak(repo_root):
+    cfg = load_config(TrainConfig, repo_root / "configs" / "train_ditar_tiny.toml", ["optim.warmup_steps=4"])
+    assert lr_at(1, cfg.optim, 0.5) == pytest.approx(0.25) and lr_at(4, cfg.optim, 0.5) == 0.5
+
+
+def test_distar_module_lr_splits_ar_part_from_mdm(repo_root):
+    from ttsbench.systems.distar.config import SIZES
+    from ttsbench.systems.distar.model import DiSTAR
+    from ttsbench.systems.ditar.train import param_groups
+
+    cfg = load_config(TrainConfig, repo_root / "configs" / "train_distar_base.toml")
+    model = DiSTAR(SIZES["tiny"])
+    lr_of = {id(p): g["lr"] for g in param_groups(model, 0.0, cfg.optim.lr, cfg.optim.module_lr) for p in g["params"]}
+    for name, p in model.named_parameters():
+        assert lr_of[id(p)] == (1.5e-4 if name.startswith("mdm.") else 0.75e-4), name
