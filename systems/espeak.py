@@ -122,7 +122,7 @@ class _FreshEngine:
         try:
             lib.espeak_SetSynthCallback(collect)
             if lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise InputError(f"espeak-ng has no voice {voice!r} (e.g. en-us, en-gb, en+f3, en+m3, cmn)")
+                raise InputError(f"espeak-ng has no voice {voice!r} (e.g. en-us, en, en-gb-x-rp, en-us+f3, cmn)")
             lib.espeak_SetParameter(_RATE, rate, 0)
             lib.espeak_SetParameter(_PITCH, pitch, 0)
             lib.espeak_ng_SetRandSeed(seed)
@@ -174,10 +174,17 @@ class EspeakNG(TTSSystem):
         for prompt in batch:
             voice = self.voice or LANGUAGE_VOICES.get(prompt.lang, prompt.lang)
             item_seed = int(item_rng(seed, prompt.utt_id).integers(0, 2**31 - 1))
-            with _LOCK:
-                wav, _ = self.engine.run(prompt.target_text, voice, self.rate, self.pitch, item_seed)
-            out.append(wav.astype(np.float32) / 32768.0)
+            out.append(self.speak(prompt.target_text, voice=voice, seed=item_seed))
         return out
+
+    def speak(self, text: str, *, voice: str | None = None, rate: int | None = None, pitch: int | None = None,
+              seed: int = 0) -> np.ndarray:
+        """float32 samples at `sample_rate` of `text` in `voice` (e.g. "en-us+f3"), at this system's
+        rate and pitch unless given; a function of its arguments alone."""
+        with _LOCK:
+            wav, _ = self.engine.run(text, voice or self.voice or LANGUAGE_VOICES["en"],
+                                     self.rate if rate is None else rate, self.pitch if pitch is None else pitch, seed)
+        return wav.astype(np.float32) / 32768.0
 
     def describe(self) -> dict[str, Any]:
         return {"engine": f"eSpeak NG {self.version}", "espeakng_loader": _package_version("espeakng-loader"),
