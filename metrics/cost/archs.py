@@ -15,6 +15,7 @@ from __future__ import annotations
 from ttsbench.metrics.cost.builders import register_model_archs
 from ttsbench.metrics.cost.spec import ArchSpec, Block, Length
 from ttsbench.plugins import ARCHS
+from ttsbench.systems.ditar.config import SIZES as DITAR_SIZES
 
 L = Length.of
 SPEECH = L(prompt=1, target=1)  # a NAR model's in-context sequence: prompt + target frames
@@ -98,7 +99,7 @@ VOICEBOX = ARCHS.register("voicebox")(ArchSpec(
 
 DITAR = ARCHS.register("ditar-0.6b")(ArchSpec(
     name="ditar-0.6b", label="DiTAR (NFE=10)", params="0.6B", frame_rate=40.0, nfe=9, cfg=True,
-    patch_size=4, history=1, paper_tflops=2.75,
+    patch_size=4, history=1, paper_tflops=2.75, model_config=DITAR_SIZES["0.6b"],  # our 0.6b is Table 8's
     blocks=(
         Block("aggregation encoder", "transformer", 6, 1024, ffn=4096, length=L(one=1, patch=1),
               calls=L(prompt_patches=1, target_patches=1)),

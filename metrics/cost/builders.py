@@ -36,7 +36,7 @@ def ditar_arch(cfg: Any, *, nfe: int = 10, guidance: bool = True, frame_rate: fl
     return ArchSpec(
         name=name, label=label or f"{name} (NFE={nfe} calls)", blocks=blocks,
         frame_rate=frame_rate, params=_params(cfg), nfe=nfe, cfg=guidance, patch_size=cfg.patch_size,
-        history=cfg.history_patches,
+        history=cfg.history_patches, model_config=cfg,
         sources=("ttsbench.systems.ditar.config.DiTARConfig (paper Table 8 sizes)",),
         assumptions=("encoder input = learnable token + P frames; LocDiT input = h(+t) token + history + P "
                      "noisy frames; one LM decoding step per target patch",),
@@ -52,7 +52,7 @@ def nar_arch(cfg: Any, *, nfe: int = 10, guidance: bool = True, name: str = "nar
                   length=L(one=1, prompt=1, target=1), per_nfe=True, cfg=True)
     return ArchSpec(
         name=name, label=label or f"{name} (NFE={nfe})", blocks=(block,), frame_rate=cfg.frame_rate,
-        params=f"{cfg.layers}x{cfg.dim}/{cfg.ffn}", nfe=nfe, cfg=guidance,
+        params=f"{cfg.layers}x{cfg.dim}/{cfg.ffn}", nfe=nfe, cfg=guidance, model_config=cfg,
         sources=("ttsbench.systems.nar.config.NARConfig: DiTAR's blocks (systems/ditar/layers.py), "
                  "E2/F5-style text in-frame, fixed total duration",),
         assumptions=("the time token is one extra position; text and prompt are summed in-frame",),
@@ -119,6 +119,7 @@ def distar_arch(cfg: Any, *, steps: int = DISTAR_STEPS, guidance: bool = True, l
         name=name, label=label or f"{name} ({layout} MDM, N={steps} calls)", blocks=blocks, frame_rate=frame_rate,
         params=_distar_params(cfg), nfe=steps, cfg=guidance, patch_size=cfg.patch_size,
         history=cfg.history_patches, layers=layers, default_layers=active_layers, nfe_cap=L(patch_layers=1),
+        model_config=cfg.with_options(layout=layout, num_layers=layers),
         sources=(("ttsbench.systems.distar.config.DiSTARConfig (sizes: DiSTAR Table 4 / App. B.2 as reported "
                   "in shared notes §4)"),
                  ("DiSTAR (Song et al., arXiv 2510.12210) via secondary sources, shared notes §4: RVQ codes, "

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from ttsbench.errors import InputError
 
@@ -166,6 +166,9 @@ class ArchSpec:
     paper_tflops: the DiTAR paper's Table 1 value, when the system is in it.
     sources: where each number comes from. assumptions: what is not published or was chosen.
     fitted: parameters set to reproduce Table 1 because no source we could read gives them.
+    model_config: the config of our own model the spec describes (a DiTARConfig, NARConfig or
+        DiSTARConfig, with the spec's layout and J), set by the builders in builders.py; `ttsbench
+        flops --counted` builds this model. None for systems we only read about.
     nfe_cap: when set, a diffusion solve runs min(NFE, nfe_cap) network calls (DiSTAR's unmasking
         commits at least one token per call, so a patch of P x L' tokens needs min(N, P x L')).
     """
@@ -187,6 +190,7 @@ class ArchSpec:
     assumptions: tuple[str, ...] = ()
     fitted: tuple[str, ...] = ()
     excluded: str = "vocoder/codec decoder, embeddings, norms, biases, heads"
+    model_config: Any = None
 
     def __post_init__(self) -> None:
         if self.layers < 1 or not 1 <= (self.default_layers or 1) <= self.layers:
@@ -210,12 +214,17 @@ class ArchSpec:
         return replace(self, **changes)
 
 
+def layers_fit(spec: ArchSpec, setup: CostSetup) -> bool:
+    """Whether the setup's L' can be counted for this spec: at most its J, or a spec without layer terms."""
+    return setup.layers is None or setup.layers <= spec.layers or not spec.uses_layers
+
+
 def effective_layers(spec: ArchSpec, setup: CostSetup) -> int:
     """Active RVQ layers L': the setup's, else the spec's J. More than J fails for specs that use
     layer terms; specs that do not use them ignore the setting."""
     if setup.layers is None:
         return spec.default_layers or spec.layers
-    if setup.layers > spec.layers and spec.uses_layers:
+    if not layers_fit(spec, setup):
         raise InputError(f"cost setup: layers {setup.layers} exceeds the {spec.layers} RVQ layers of {spec.name!r}")
     return setup.layers
 

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from ttsbench.errors import InputError
 from ttsbench.metrics.cost.analytic import analytic_flops, breakdown, effective_cfg, effective_nfe
-from ttsbench.metrics.cost.spec import UNIT, ArchSpec, CostSetup
+from ttsbench.metrics.cost.spec import UNIT, ArchSpec, CostSetup, layers_fit
 
 
 def table1_names() -> list[str]:
@@ -17,16 +18,41 @@ def table1_names() -> list[str]:
     return [s.name for s in TABLE1]
 
 
-def expand_names(names: Sequence[str] | None) -> list[str]:
-    """Table 1's nine by default; fnmatch patterns ("ditar-*", "*") expand over ARCHS."""
+def _is_pattern(name: str) -> bool:
+    return any(c in name for c in "*?[")
+
+
+def select_specs(names: Sequence[str] | None, setup: CostSetup) -> tuple[list[ArchSpec], list[str]]:
+    """The specs to count, and a note per system skipped ("distar-tiny: --layers 9 exceeds its 4 RVQ layers").
+
+    Table 1's nine by default; fnmatch patterns ("ditar-*", "*") expand over ARCHS. A system reached
+    only through a pattern is skipped when the setup's L' (`--layers`) exceeds its J RVQ layers; a
+    name given outright is never skipped (counting it fails with a one-line error). A pattern that
+    leaves nothing to count is an InputError.
+    """
     from ttsbench.plugins import ARCHS
 
     if not names:
-        return table1_names()
-    out: list[str] = []
+        return [get_spec(n) for n in table1_names()], []
+    named = {n for n in names if not _is_pattern(n)}
+    chosen: dict[str, ArchSpec] = {}
+    skipped: dict[str, str] = {}
     for name in names:
-        out += ARCHS.names(name) if any(c in name for c in "*?[") else [name]
-    return list(dict.fromkeys(out))
+        if not _is_pattern(name):
+            chosen.setdefault(name, get_spec(name))
+            continue
+        matched = [get_spec(n) for n in ARCHS.names(name)]
+        notes = {s.name: f"{s.name}: --layers {setup.layers} exceeds its {s.layers} RVQ layers"
+                 for s in matched if s.name not in named and not layers_fit(s, setup)}
+        if len(notes) == len(matched):
+            why = "; ".join(notes.values()) or "it matches no architecture (`ttsbench list archs`)"
+            raise InputError(f"--system {name!r} leaves nothing to count: {why}")
+        for spec in matched:
+            if spec.name in notes:
+                skipped.setdefault(spec.name, notes[spec.name])
+            else:
+                chosen.setdefault(spec.name, spec)
+    return list(chosen.values()), list(skipped.values())
 
 
 def get_spec(name: str) -> ArchSpec:
@@ -61,66 +87,53 @@ def flops_row(spec: ArchSpec, setup: CostSetup) -> dict[str, Any]:
     }
 
 
-def flops_rows(names: Sequence[str] | None, setup: CostSetup, *, counted: bool = False) -> list[dict[str, Any]]:
-    rows = [flops_row(get_spec(n), setup) for n in expand_names(names)]
+def flops_rows(specs: Sequence[ArchSpec], setup: CostSetup, *, counted: bool = False) -> list[dict[str, Any]]:
+    """One `flops_row` per spec; with `counted`, each row also gets `counted_tflops` (None when the
+    spec names no model of ours)."""
+    rows = [flops_row(spec, setup) for spec in specs]
     if counted:
-        for row in rows:
-            row["counted_tflops"] = counted_tflops(row["system"], setup, row["nfe"], bool(row["cfg"]))
+        for spec, row in zip(specs, rows):
+            row["counted_tflops"] = counted_tflops(spec, setup, row["nfe"], bool(row["cfg"]))
     return rows
 
 
-def counted_tflops(name: str, setup: CostSetup, nfe: int | None, cfg: bool) -> float | None:
-    """torch-counted TFLOPs of our own model behind an ARCHS name (ditar-<size>, nar-dit-<size>,
-    distar-<size>[-frame-layer]), built on the meta device (no memory, no compute); None for
-    other systems."""
+def counted_tflops(spec: ArchSpec, setup: CostSetup, nfe: int | None, cfg: bool) -> float | None:
+    """torch-counted TFLOPs of our own model behind a spec (`spec.model_config`: a DiTARConfig,
+    NARConfig or DiSTARConfig), built on the meta device (no memory, no compute); None for specs
+    without one. `--patch-size` / `--history` change the DiTAR and DiSTAR models as they change
+    the analytic row."""
+    if spec.model_config is None:
+        return None
     import torch
 
-    if name.startswith("distar-"):
-        return _counted_distar_tflops(name, setup, nfe, cfg)
+    from ttsbench.metrics.cost.counted_models import counted_distar, counted_ditar, counted_nar
+    from ttsbench.systems.distar.config import DiSTARConfig
+    from ttsbench.systems.ditar.config import DiTARConfig
+    from ttsbench.systems.nar.config import NARConfig
 
-    from ttsbench.metrics.cost.counted_models import counted_ditar, counted_nar
-    from ttsbench.systems.ditar.config import SIZES as DITAR
-    from ttsbench.systems.nar.config import SIZES as NAR
+    model_cfg = spec.model_config
+    sized = {"patch_size": setup.patch_size or spec.patch_size,
+             "history_patches": spec.history if setup.history is None else setup.history}
+    if isinstance(model_cfg, DiSTARConfig):
+        from ttsbench.systems.distar.model import DiSTAR
 
-    family, _, size = name.rpartition("-")
-    if (family, size in DITAR) == ("ditar", True):
+        with torch.device("meta"):
+            model = DiSTAR(model_cfg.with_options(**sized))  # J and layout: the spec's, in its config
+        return counted_distar(model, setup, steps=nfe or spec.nfe, guidance=cfg, layers=setup.layers,
+                              frame_rate=spec.frame_rate).total.tflops
+    if isinstance(model_cfg, DiTARConfig):
         from ttsbench.systems.ditar.model import DiTAR
 
-        overrides = {k: v for k, v in (("patch_size", setup.patch_size), ("history_patches", setup.history))
-                     if v is not None}
         with torch.device("meta"):
-            model = DiTAR(DITAR[size].with_options(**overrides))
+            model = DiTAR(model_cfg.with_options(**sized))
         return counted_ditar(model, setup, nfe=nfe or 10, guidance=float(cfg)).total.tflops
-    if (family, size in NAR) == ("nar-dit", True):
+    if isinstance(model_cfg, NARConfig):
         from ttsbench.systems.nar.model import NARDiT
 
         with torch.device("meta"):
-            model = NARDiT(NAR[size])
+            model = NARDiT(model_cfg)
         return counted_nar(model, setup, nfe=nfe or 10, guidance=float(cfg)).total.tflops
     return None
-
-
-def _counted_distar_tflops(name: str, setup: CostSetup, nfe: int | None, cfg: bool) -> float | None:
-    """A DiSTAR spec's model (its size, layout, J, P and history; `--patch-size` / `--history`
-    override the last two as in the analytic row) counted at the spec's frame rate and L'."""
-    import torch
-
-    from ttsbench.metrics.cost.counted_models import counted_distar
-    from ttsbench.systems.distar.config import SIZES
-    from ttsbench.systems.distar.model import DiSTAR
-
-    spec = get_spec(name)
-    size = name[len("distar-"):]
-    layout = "frame_layer" if size.endswith("-frame-layer") else "frame"
-    size = size.removesuffix("-frame-layer")
-    if size not in SIZES:
-        return None
-    options = {"layout": layout, "num_layers": spec.layers, "patch_size": setup.patch_size or spec.patch_size,
-               "history_patches": spec.history if setup.history is None else setup.history}
-    with torch.device("meta"):
-        model = DiSTAR(SIZES[size].with_options(**options))
-    return counted_distar(model, setup, steps=nfe or spec.nfe, guidance=cfg, layers=setup.layers,
-                          frame_rate=spec.frame_rate).total.tflops
 
 
 def _tf(tflops: float) -> str:
