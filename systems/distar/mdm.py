@@ -72,8 +72,9 @@ class MaskedDiffusion(nn.Module):
         M, P, L = tokens.shape
         H, J = history.shape[1], self.cfg.num_layers
         layer = self.layer_embed[:L].to(cond.dtype)
-        hist = (self.hist_proj(self.embed(history)) + layer).reshape(M, H * L, -1)
-        target = (self.target_proj(self.embed(tokens)) + layer).reshape(M, P * L, -1)
+        D = cond.shape[-1]  # explicit: with no history (H = 0) there is nothing to infer -1 from
+        hist = (self.hist_proj(self.embed(history)) + layer).reshape(M, H * L, D)
+        target = (self.target_proj(self.embed(tokens)) + layer).reshape(M, P * L, D)
         frames = torch.arange(H + P, device=h.device)[:, None] * J + torch.arange(L, device=h.device)[None]
         positions = torch.cat([frames.new_zeros(1), 1 + frames.flatten()])  # (1 + (H + P) L,)
         mask = None if key_valid is None else key_valid[:, None, None, :]

@@ -13,7 +13,8 @@ from ttsbench.systems.ditar.model import patchify
 
 from .conftest import gens, make_batch, make_model
 
-LAYOUTS = [{"layout": "frame"}, {"layout": "frame_layer"}, {"head": "tied"}, {"history_patches": 2}]
+LAYOUTS = [{"layout": "frame"}, {"layout": "frame_layer"}, {"head": "tied"}, {"history_patches": 2},
+           {"layout": "frame_layer", "history_patches": 0}, {"history_patches": 0}]
 NO_STOP = GenerationConfig(max_patches=3, stop_threshold=2.0)
 
 
@@ -106,13 +107,14 @@ def naive_generate(model, phones, prompt, sampler, steps):
         seq = torch.cat([seq, model.encode_patches(patches[0, :int(n)])])
     frames = patches[0, :int(n)].reshape(-1, cfg.num_layers)
     H = cfg.history_frames
-    history = torch.cat([torch.zeros(H, cfg.num_layers, dtype=torch.long), frames])[-H:]
+    history = torch.cat([torch.zeros(H, cfg.num_layers, dtype=torch.long), frames])
+    history = history[len(history) - H:]  # not [-H:]: that is everything when H = 0
     out = []
     for _ in range(steps):
         h = model.lm(seq[None], causal=True)[0, -1]
         x = model.sample_patch(h[None], history[None], torch.zeros(1, sampler.steps, 2, P, 4), sampler)[0]
         out.append(x - 1)
-        history = torch.cat([history, x])[-H:]
+        history = torch.cat([history, x])[len(history) + len(x) - H:]
         seq = torch.cat([seq, model.encode_patches(x[None])])
     return torch.cat(out)
 
