@@ -6,7 +6,6 @@ import itertools
 import json
 
 import pytest
-from ttsbench.cli import main
 from ttsbench.errors import InputError
 from ttsbench.metrics.cost import CostSetup, analytic_flops, breakdown, system_cost
 from ttsbench.metrics.cost import formulas as F
@@ -164,14 +163,8 @@ def test_existing_ditar_numbers_are_unchanged():
     assert all(b.kind != "linear" for s in TABLE1 for b in s.blocks)
 
 
-def run(capsys, *argv):
-    code = main(["flops", *argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_cli_json_distar_beside_ditar(capsys):
-    code, out, _ = run(capsys, "--system", "distar-*", "--system", "ditar-0.6b", "--format", "json")
+def test_cli_json_distar_beside_ditar(flops_cli):
+    code, out, _ = flops_cli("--system", "distar-*", "--system", "ditar-0.6b", "--format", "json")
     rows = {r["system"]: r for r in json.loads(out)}
     assert code == 0 and list(rows) == DISTAR_NAMES + ["ditar-0.6b"]
     for name in DISTAR_NAMES:
@@ -182,24 +175,24 @@ def test_cli_json_distar_beside_ditar(capsys):
     assert abs(rows["ditar-0.6b"]["rel_diff"]) < 0.005
 
 
-def test_cli_layers_option(capsys):
-    full = json.loads(run(capsys, "--system", "distar-base", "--system", "ditar-0.6b", "--format", "json")[1])
-    code, out, _ = run(capsys, "--system", "distar-base", "--system", "ditar-0.6b", "--layers", "3", "--format", "json")
+def test_cli_layers_option(flops_cli):
+    full = json.loads(flops_cli("--system", "distar-base", "--system", "ditar-0.6b", "--format", "json")[1])
+    code, out, _ = flops_cli("--system", "distar-base", "--system", "ditar-0.6b", "--layers", "3", "--format", "json")
     three = json.loads(out)
     assert code == 0
     heads = [{b["name"]: b["flops"] for b in r["blocks"]}["logit heads"] for r in (full[0], three[0])]
     assert heads[0] == 3 * heads[1]
     assert three[1]["flops"] == full[1]["flops"] and three[1]["rel_diff"] is not None  # DiTAR ignores L'
-    code, out, _ = run(capsys, "--system", "distar-base", "--layers", "3", "--breakdown")
+    code, out, _ = flops_cli("--system", "distar-base", "--layers", "3", "--breakdown")
     assert code == 0 and "L' = 3" in out and "logit heads" in out
-    code, _, err = run(capsys, "--system", "distar-base", "--layers", "10")
+    code, _, err = flops_cli("--system", "distar-base", "--layers", "10")
     assert code == 2 and "layers" in err
 
 
-def test_cli_markdown_and_counted_for_distar(capsys):
-    code, out, _ = run(capsys, "--system", "distar-tiny", "--format", "md", "--counted")
+def test_cli_markdown_and_counted_for_distar(flops_cli):
+    code, out, _ = flops_cli("--system", "distar-tiny", "--format", "md", "--counted")
     assert code == 0 and "| - | - |" in out  # no Table 1 value; the counted column: test_counted_distar.py
-    code, out, _ = run(capsys, "--system", "distar-tiny", "--format", "json", "--counted")
+    code, out, _ = flops_cli("--system", "distar-tiny", "--format", "json", "--counted")
     assert json.loads(out)[0]["counted_tflops"] > 0
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from ttsbench.cli import main
 from ttsbench.errors import InputError
 from ttsbench.metrics.cost import CostSetup
 from ttsbench.metrics.cost.table import select_specs
@@ -15,41 +14,35 @@ PAPER_DISTAR = ["distar-base", "distar-base-frame-layer", "distar-medium", "dist
 SKIP_TINY = "ttsbench flops: skipped distar-tiny: --layers 9 exceeds its 4 RVQ layers\n"
 
 
-def run(capsys, *argv):
-    code = main(["flops", *argv])
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_pattern_skips_specs_with_fewer_layers_with_one_note(capsys):
-    code, out, err = run(capsys, "--system", "distar-*", "--layers", "9", "--format", "json")
+def test_pattern_skips_specs_with_fewer_layers_with_one_note(flops_cli):
+    code, out, err = flops_cli("--system", "distar-*", "--layers", "9", "--format", "json")
     assert code == 0 and err == SKIP_TINY
     assert [r["system"] for r in json.loads(out)] == PAPER_DISTAR
-    code, _, err = run(capsys, "--system", "distar-*", "--layers", "4", "--format", "json")
+    code, _, err = flops_cli("--system", "distar-*", "--layers", "4", "--format", "json")
     assert code == 0 and err == ""  # J = 4 fits L' = 4
 
 
-def test_counted_skips_the_same_way(capsys):
-    code, out, err = run(capsys, "--system", "distar-[bt]*", "--layers", "9", "--counted", "--format", "json")
+def test_counted_skips_the_same_way(flops_cli):
+    code, out, err = flops_cli("--system", "distar-[bt]*", "--layers", "9", "--counted", "--format", "json")
     rows = json.loads(out)
     assert code == 0 and err == SKIP_TINY
     assert [r["system"] for r in rows] == ["distar-base", "distar-base-frame-layer"]
     assert all(r["counted_tflops"] > r["tflops"] for r in rows)
 
 
-def test_a_name_given_outright_is_never_skipped(capsys):
+def test_a_name_given_outright_is_never_skipped(flops_cli):
     for argv in (["--system", "distar-tiny"], ["--system", "distar-*", "--system", "distar-tiny"],
                  ["--system", "distar-tiny", "--counted"]):
-        code, out, err = run(capsys, *argv, "--layers", "9")
+        code, out, err = flops_cli(*argv, "--layers", "9")
         assert code == 2 and out == ""
         assert err == "ttsbench: error: cost setup: layers 9 exceeds the 4 RVQ layers of 'distar-tiny'\n"
 
 
-def test_a_pattern_that_leaves_nothing_is_an_error(capsys):
-    code, out, err = run(capsys, "--system", "distar-t*", "--system", "distar-base", "--layers", "9")
+def test_a_pattern_that_leaves_nothing_is_an_error(flops_cli):
+    code, out, err = flops_cli("--system", "distar-t*", "--system", "distar-base", "--layers", "9")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "'distar-t*' leaves nothing to count" in err and "distar-tiny: --layers 9 exceeds its 4" in err
-    code, _, err = run(capsys, "--system", "dstar-*")
+    code, _, err = flops_cli("--system", "dstar-*")
     assert code == 2 and "'dstar-*' leaves nothing to count: it matches no architecture" in err
 
 
