@@ -11,14 +11,18 @@ Layout under `out`:
     wavs/<speaker>/<utt>.wav     16-bit PCM, `sample_rate` Hz (soxr VHQ from eSpeak's 22.05 kHz)
     train.jsonl                  one row per utterance: wav (relative), text, speaker, lang, seconds
     speakers.json                each speaker's voice, pitch and rate
+    corpus.json                  the settings the wavs were made with (seed, speakers, rate, texts)
 
 Texts come from `sentences.sentences` (seeded grammar) unless a text file (one sentence per line)
 is given. Everything is a function of the arguments: the same call gives the same files. A re-run
-keeps every wav already written (each is written atomically) and synthesizes only the rest.
+keeps every wav already written (each is written atomically) and synthesizes only the rest; it may
+add utterances per speaker, but a re-run with another seed, speaker count, sample rate or text list
+into the same folder is a one-line error (its kept wavs would no longer match their rows).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from collections.abc import Callable, Sequence
@@ -70,7 +74,9 @@ def build_corpus(out: str | Path, *, speakers: int = 12, per_speaker: int = 40, 
                  seed: int = 0, sample_rate: int = 24_000,
                  progress: Callable[[int, int], None] | None = None) -> Path:
     """Write the corpus (see the module docstring); returns the manifest's path."""
-    from ttsbench.audio import read_audio, resample, write_audio
+    import soundfile as sf
+
+    from ttsbench.audio import resample, write_audio
     from ttsbench.plugins import SYSTEMS
     from ttsbench.types import LoadContext, SystemSpec
 
@@ -83,6 +89,11 @@ def build_corpus(out: str | Path, *, speakers: int = 12, per_speaker: int = 40, 
         from ttsbench.sentences import sentences
 
         texts = sentences(total, seed)
+        texts_id = "grammar"
+    else:
+        texts_id = "sha256:" + hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
+    _check_settings(out / "corpus.json", {"seed": seed, "speakers": speakers, "sample_rate": sample_rate,
+                                          "texts": texts_id})
     engine = SYSTEMS.get("espeak-ng").load(SystemSpec("espeak-ng", {}), LoadContext())
     rows = []
     for i in range(total):
@@ -91,21 +102,34 @@ def build_corpus(out: str | Path, *, speakers: int = 12, per_speaker: int = 40, 
         rel = Path("wavs") / speaker.id / f"{utt}.wav"
         text = texts[i % len(texts)]
         if (out / rel).is_file():
-            wav, _ = read_audio(out / rel)
+            frames = sf.info(str(out / rel)).frames
         else:
             raw = engine.speak(text, voice=speaker.voice, rate=speaker.rate, pitch=speaker.pitch, seed=seed * 100_003 + i)
             if raw.size == 0:
                 raise InputError(f"espeak-ng produced no audio for {utt} ({speaker.voice}): {text!r}")
             wav = resample(raw, engine.sample_rate, sample_rate)
             write_audio(out / rel, wav, sample_rate)
+            frames = len(wav)
         rows.append({"wav": rel.as_posix(), "text": text, "speaker": speaker.id, "lang": "en",
-                     "seconds": round(len(wav) / sample_rate, 3)})
+                     "seconds": round(frames / sample_rate, 3)})
         if progress:
             progress(i + 1, total)
     _write_atomic(out / "speakers.json", json.dumps([asdict(s) for s in voices], indent=2) + "\n")
     manifest = out / "train.jsonl"
     _write_atomic(manifest, "".join(json.dumps(r) + "\n" for r in rows))
     return manifest
+
+
+def _check_settings(path: Path, settings: dict[str, object]) -> None:
+    """Record the settings on the first run; on a re-run, refuse settings that differ."""
+    if path.is_file():
+        before = json.loads(path.read_text(encoding="utf-8"))
+        changed = [f"{k} {before.get(k)!r} -> {v!r}" for k, v in settings.items() if before.get(k) != v]
+        if changed:
+            raise InputError(f"{path.parent} was generated with other settings ({', '.join(changed)}); "
+                             f"use the same ones to resume, or another --out")
+        return
+    _write_atomic(path, json.dumps(settings, indent=2) + "\n")
 
 
 def _write_atomic(path: Path, text: str) -> None:

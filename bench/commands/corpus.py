@@ -36,6 +36,5 @@ def cmd_corpus(args: argparse.Namespace) -> int:
         manifest = build_corpus(args.out, speakers=args.speakers, per_speaker=args.per_speaker, texts=texts,
                                 seed=args.seed, sample_rate=args.sample_rate,
                                 progress=lambda done, total: bar.update(done - bar.n))
-    rows = manifest.read_text(encoding="utf-8").splitlines()
-    print(f"{manifest}: {len(rows)} utterances, {args.speakers} speakers")
+    print(f"{manifest}: {args.speakers * args.per_speaker} utterances, {args.speakers} speakers")
     return 0

@@ -35,6 +35,7 @@ PEAK_BF16_TFLOPS: tuple[tuple[str, float], ...] = (
     ("A100", 312.0),
     ("A800", 312.0),
     ("L40S", 362.1),
+    ("L40", 181.05),  # before "L4", which it contains
     ("A10G", 70.0),
     ("L4", 121.0),
 )

@@ -191,13 +191,17 @@ def param_groups(model: nn.Module, weight_decay: float, lr: float,
     1-D parameters never do. `module_lr` maps module paths to their own LR (longest path wins)."""
     module_lr = dict(module_lr or {})
     named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-    unused = [m for m in module_lr if not any(n == m or n.startswith(m + ".") for n, _ in named)]
+
+    def under(name: str, module: str) -> bool:
+        return name == module or name.startswith(module + ".")
+
+    unused = [m for m in module_lr if not any(under(n, m) for n, _ in named)]
     if unused:
         tops = sorted({n.split(".")[0] for n, _ in named})
         raise InputError(f"optim.module_lr: {unused} name no trainable parameters; top-level modules: {tops}")
 
     def peak(name: str) -> float:
-        hits = [m for m in module_lr if name == m or name.startswith(m + ".")]
+        hits = [m for m in module_lr if under(name, m)]
         return float(module_lr[max(hits, key=len)]) if hits else lr
 
     groups: dict[tuple[float, bool], list[nn.Parameter]] = {}

@@ -46,6 +46,11 @@ def test_corpus_is_readable_by_the_trainer_and_resumes(tmp_path):
     assert again.read_text() == manifest.read_text()
     for r in rows[:3]:
         assert (tmp_path / "c" / r["wav"]).stat().st_mtime_ns == first[r["wav"]]  # kept, not rewritten
+    four = manifest.read_text()
+    more = build_corpus(tmp_path / "c", speakers=2, per_speaker=3, seed=5).read_text()  # growing resumes too
+    assert more.startswith(four) and len(more.splitlines()) == 6  # the first rows keep their wavs and texts
+    with pytest.raises(InputError, match=r"other settings \(seed 5 -> 6\); use the same ones to resume"):
+        build_corpus(tmp_path / "c", speakers=2, per_speaker=2, seed=6)  # its kept wavs would not match
 
 
 def test_cli_takes_texts_from_a_file(tmp_path, capsys):
