@@ -7,6 +7,7 @@ never write into the run directory.
 from __future__ import annotations
 
 import abc
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -17,6 +18,12 @@ from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 if TYPE_CHECKING:
     from typing import Self
+
+
+def item_rng(seed: int, utt_id: str) -> np.random.Generator:
+    """A generator that depends only on (seed, utterance): batching and resuming never change audio."""
+    digest = hashlib.sha256(f"{seed}:{utt_id}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
 @dataclass(frozen=True)

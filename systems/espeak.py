@@ -29,8 +29,7 @@ import numpy as np
 
 from ttsbench.errors import InputError, MissingDependencyError, SynthesisError, TTSBenchError
 from ttsbench.plugins import SYSTEMS
-from ttsbench.systems.base import Capabilities, TTSSystem
-from ttsbench.systems.tone import item_rng
+from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 # speak_lib.h constants

@@ -13,14 +13,8 @@ from typing import Any
 import numpy as np
 
 from ttsbench.plugins import SYSTEMS
-from ttsbench.systems.base import Capabilities, TTSSystem
+from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
 from ttsbench.types import LoadContext, Prompt, SystemSpec
-
-
-def item_rng(seed: int, utt_id: str) -> np.random.Generator:
-    """A generator that depends only on (seed, utterance): batching and resuming never change audio."""
-    digest = hashlib.sha256(f"{seed}:{utt_id}".encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
 @SYSTEMS.register("tone")

@@ -75,7 +75,7 @@ def count_distar_parameters(cfg: Any) -> dict[str, int]:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    from ttsbench.systems.ditar.configio import apply_override, from_dict, to_dict
+    from ttsbench.configio import apply_override, from_dict, to_dict
 
     if args.model == "distar":
         from ttsbench.systems.distar.config import SIZES, DiSTARConfig as Config

@@ -21,8 +21,8 @@ from pathlib import Path
 
 # what -> (module, config class, train function): one entry per trainable model, imported on use.
 TRAINERS = {
-    "ditar": ("ttsbench.systems.ditar.train", "TrainConfig", "train"),
-    "vae": ("ttsbench.systems.ditar.vae.train", "VAETrainConfig", "train_vae"),
+    "ditar": ("ttsbench.systems.ditar.train", "TrainConfig", "train_ditar"),
+    "vae": ("ttsbench.systems.speech.vae.train", "VAETrainConfig", "train_vae"),
     "rvq": ("ttsbench.systems.distar.rvq_train", "RVQTrainConfig", "train_rvq"),
     "distar": ("ttsbench.systems.distar.train", "TrainConfig", "train_distar"),
 }
@@ -43,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def cmd_train(args: argparse.Namespace) -> int:
     import importlib
 
-    from ttsbench.systems.ditar.configio import load_config, to_dict
+    from ttsbench.configio import load_config, to_dict
 
     module, config_name, run_name = TRAINERS[args.what]
     trainer = importlib.import_module(module)

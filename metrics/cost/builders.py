@@ -53,7 +53,7 @@ def nar_arch(cfg: Any, *, nfe: int = 10, guidance: bool = True, name: str = "nar
     return ArchSpec(
         name=name, label=label or f"{name} (NFE={nfe})", blocks=(block,), frame_rate=cfg.frame_rate,
         params=f"{cfg.layers}x{cfg.dim}/{cfg.ffn}", nfe=nfe, cfg=guidance, model_config=cfg,
-        sources=("ttsbench.systems.nar.config.NARConfig: DiTAR's blocks (systems/ditar/layers.py), "
+        sources=("ttsbench.systems.nar.config.NARConfig: DiTAR's blocks (systems/speech/layers.py), "
                  "E2/F5-style text in-frame, fixed total duration",),
         assumptions=("the time token is one extra position; text and prompt are summed in-frame",),
     )

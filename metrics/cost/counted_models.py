@@ -45,15 +45,16 @@ def _lm_flops(model: Any, prefix: int, steps: int, counter: Counter) -> tuple[in
     """(prefill FLOPs, FLOPs of all `steps` KV-cached decode steps) of a `PatchLM` (DiTAR, DiSTAR)."""
     p = _param(model)
     dev, dt = p.device, p.dtype
-    D = model.cfg.lm_dim
-    cache = model.new_cache(1, prefix + steps + 1, dev, dt)
+    lm = model.patch_lm
+    D = lm.width
+    cache = lm.new_cache(1, prefix + steps + 1, dev, dt)
     positions = torch.arange(prefix, device=dev)[None]
-    prefill = counter(model.lm_prefill, torch.zeros(1, prefix, D, device=dev, dtype=dt), positions, None, cache).flops
+    prefill = counter(lm.prefill, torch.zeros(1, prefix, D, device=dev, dtype=dt), positions, None, cache).flops
     emb = torch.zeros(1, 1, D, device=dev, dtype=dt)
 
     def step(context: int) -> int:  # FLOPs of the decode step whose new token is at `context` - 1
         cache.length = context - 1
-        return counter(model.lm_step, emb, cache, torch.full((1, 1), context - 1, device=dev), None).flops
+        return counter(lm.step, emb, cache, torch.full((1, 1), context - 1, device=dev), None).flops
 
     # A step's FLOPs are affine in its context length (projections + 4 C t for attention), so the
     # sum over contexts prefix+1 .. prefix+steps is steps x (first + last) / 2, exactly; counting

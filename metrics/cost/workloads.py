@@ -75,9 +75,9 @@ class DiTARWorkload(PatchARWorkload):
 
     def __init__(self, size: str, cfg: SpeedConfig) -> None:
         from ttsbench.systems.ditar.config import DiTARConfig
-        from ttsbench.systems.ditar.inference import GenerationConfig
+        from ttsbench.systems.speech.patch_ar import GenerationConfig
         from ttsbench.systems.ditar.model import DiTAR
-        from ttsbench.systems.ditar.sampling import SamplerConfig
+        from ttsbench.systems.speech.sampling import SamplerConfig
 
         overrides = {"patch_size": cfg.patch_size} if cfg.patch_size else {}
         mcfg = DiTARConfig.from_size(size, **overrides)
@@ -115,7 +115,7 @@ class DiSTARWorkload(PatchARWorkload):
         from ttsbench.systems.distar.config import DiSTARConfig
         from ttsbench.systems.distar.infill import InfillConfig
         from ttsbench.systems.distar.model import DiSTAR
-        from ttsbench.systems.ditar.inference import GenerationConfig
+        from ttsbench.systems.speech.patch_ar import GenerationConfig
 
         mcfg = DiSTARConfig.from_size(size, **({"patch_size": cfg.patch_size} if cfg.patch_size else {}))
         self.layers = cfg.layers or mcfg.num_layers
@@ -170,7 +170,7 @@ class NARWorkload:
     random_weights = True
 
     def __init__(self, size: str, cfg: SpeedConfig) -> None:
-        from ttsbench.systems.ditar.sampling import SamplerConfig
+        from ttsbench.systems.speech.sampling import SamplerConfig
         from ttsbench.systems.nar.config import NARConfig
         from ttsbench.systems.nar.model import NARDiT
 

@@ -168,19 +168,8 @@ class DiSTARConfig:
         return replace(SIZES[key], **overrides)
 
     @classmethod
-    def size_tiny(cls) -> DiSTARConfig:
-        return SIZES["tiny"]
-
-    @classmethod
-    def size_base(cls) -> DiSTARConfig:
-        return SIZES["base"]
-
-    @classmethod
-    def size_medium(cls) -> DiSTARConfig:
-        return SIZES["medium"]
-
-    @classmethod
     def tiny(cls) -> DiSTARConfig:
+        """The tests' size: `from_size("tiny")`."""
         return SIZES["tiny"]
 
 

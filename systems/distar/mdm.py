@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from ttsbench.systems.distar.config import DiSTARConfig
-from ttsbench.systems.ditar.layers import Transformer
+from ttsbench.systems.speech.layers import Transformer
 
 
 class CodeEmbedding(nn.Module):

@@ -4,10 +4,10 @@ Reference: Song et al., "DiSTAR: Diffusion over a Scalable Token Autoregressive 
 for Speech Generation", arXiv 2510.12210 (details: shared notes §4). Shapes: B batch, L phones,
 T frames, J RVQ layers, N patches, P frames per patch, H history frames, D width.
 
-Reused from DiTAR by import: the transformer blocks, the aggregation encoder (here over the summed
-code embeddings of a patch), the drafting LM with its KV cache and stop head (`PatchLM`), patchify
-and history windows, the batched generation loop (`ttsbench.systems.ditar.inference`) and the
-trainer (`ttsbench.systems.distar.train`).
+Shared with DiTAR (`ttsbench.systems.speech`): the transformer blocks, the aggregation encoder
+(here over the summed code embeddings of a patch), the drafting LM with its KV cache and stop head
+(`PatchLM`), patchify and history windows, the batched generation loop (`patch_ar`; the model
+implements its `PatchAR` interface) and the trainer (`ttsbench.systems.distar.train`).
 
 Training (`forward`): codes (B, T, J) -> ids + 1 (0 = padding) -> stochastic layer truncation
 (per row: the top l ~ U{1..J-1} layers become padding with probability `layer_truncation`) ->
@@ -23,22 +23,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
 from ttsbench.errors import InputError
 from ttsbench.systems.distar.config import DiSTARConfig
 from ttsbench.systems.distar.infill import InfillConfig, infill, mask_ratio
 from ttsbench.systems.distar.mdm import CodeEmbedding, MaskedDiffusion
-from ttsbench.systems.ditar.batch import DiTARBatch
-from ttsbench.systems.ditar.layers import Transformer, init_weights
-from ttsbench.systems.ditar.model import AggregationEncoder, history_windows, patchify
-from ttsbench.systems.ditar.patch_lm import PatchLM
-
-if TYPE_CHECKING:
-    from ttsbench.systems.ditar.inference import GenerationConfig, PatchStep
+from ttsbench.systems.speech import patch_ar
+from ttsbench.systems.speech.batch import SpeechBatch
+from ttsbench.systems.speech.layers import Transformer, init_weights
+from ttsbench.systems.speech.patch_ar import GenerationConfig, PatchStep, PatchUnits
+from ttsbench.systems.speech.patch_lm import PatchLM
+from ttsbench.systems.speech.patches import AggregationEncoder, history_windows, patchify
 
 
 @dataclass
@@ -51,18 +50,22 @@ class DiSTARLosses:
     accuracy: Tensor
 
 
-class DiSTAR(PatchLM, nn.Module):
-    """Code aggregator + drafting LM + stop head + masked-diffusion infiller."""
+class DiSTAR(nn.Module):
+    """Code aggregator + drafting LM + stop head + masked-diffusion infiller.
+
+    The LM half runs through `patch_lm` (a `PatchLM` over `phone_embed`, `lm` and `stop_head`),
+    shared with DiTAR.
+    """
 
     kind = "distar"  # recorded in checkpoints
-    unit_dtype = torch.long  # the generation loop's frames are code ids, not latents
 
     def __init__(self, cfg: DiSTARConfig) -> None:
         super().__init__()
         self.cfg = cfg
         self.phone_embed = nn.Embedding(cfg.phone_vocab, cfg.lm_dim, padding_idx=0)
         self.agg_embed = CodeEmbedding(cfg.num_layers, cfg.table_rows, cfg.code_dim)
-        self.encoder = AggregationEncoder(cfg, in_dim=cfg.code_dim)
+        self.encoder = AggregationEncoder(cfg.code_dim, cfg.enc_dim, cfg.enc_layers, cfg.enc_heads, cfg.enc_ffn,
+                                          cfg.lm_dim, act=cfg.ffn_act, eps=cfg.norm_eps, rope_theta=cfg.rope_theta)
         self.lm = Transformer(cfg.lm_layers, cfg.lm_dim, cfg.lm_heads, cfg.lm_ffn, act=cfg.ffn_act,
                               eps=cfg.norm_eps, rope_theta=cfg.rope_theta)
         self.stop_head = nn.Linear(cfg.lm_dim, 1)
@@ -70,8 +73,20 @@ class DiSTAR(PatchLM, nn.Module):
         init_weights(self)
         nn.init.normal_(self.encoder.special, std=0.02)
 
+    @property
+    def patch_lm(self) -> PatchLM:
+        """The drafting LM: phone table, causal LM and stop head, with the stop-label settings."""
+        return PatchLM(self.phone_embed, self.lm, self.stop_head, stop_label=self.cfg.stop_label,
+                       stop_detach=self.cfg.stop_detach)
+
+    @property
+    def units(self) -> PatchUnits:
+        """Frames of J code ids (model ids: code + 1, 0 = padding), int64, P per patch."""
+        c = self.cfg
+        return PatchUnits(c.patch_size, c.history_patches, c.num_layers, c.pad_side, c.stop_label, torch.long)
+
     # ---- training ---------------------------------------------------------------------------
-    def forward(self, batch: DiTARBatch) -> DiSTARLosses:
+    def forward(self, batch: SpeechBatch) -> DiSTARLosses:
         """`batch.latents` holds codes (B, T, J) int64 in 0..K-1 (the RVQ tokenizer's output)."""
         cfg = self.cfg
         ids = self.to_ids(batch.latents, batch.latent_lens)
@@ -87,10 +102,11 @@ class DiSTAR(PatchLM, nn.Module):
         enc = self.encode_patches(patches[has_patch])
         emb = enc.new_zeros(B, N, cfg.lm_dim)
         emb[has_patch] = enc
-        h_all = self.lm_states(batch.phones, batch.phone_lens, emb, n)  # (B, N+1, D)
+        lm = self.patch_lm
+        h_all = lm.states(batch.phones, batch.phone_lens, emb, n)  # (B, N+1, D)
         rows = torch.arange(B, device=n.device)[:, None].expand(B, N)[has_patch]
         ce, acc = self._infill_loss(h_all[:, :N][has_patch], patches, has_patch, active[rows])
-        stop = self._stop_loss(h_all, n)
+        stop = lm.stop_loss(h_all, n)
         return DiSTARLosses(total=ce + cfg.stop_weight * stop, ce=ce, stop=stop, accuracy=acc)
 
     def to_ids(self, codes: Tensor, lens: Tensor) -> Tensor:
@@ -211,11 +227,10 @@ class DiSTAR(PatchLM, nn.Module):
                      gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None
                      ) -> Iterator[PatchStep]:
         """Yield each AR step's codes (B, P, L') in 0..K-1 as soon as the MDM has filled them."""
-        from ttsbench.systems.ditar.inference import iter_patches
-
         sampler = sampler or self.default_sampler()
         L = self.active_layers(sampler)
-        for step in iter_patches(self, phones, self._prompt_ids(prompts, L), generators, sampler, gen, row_max):
+        ids = self._prompt_ids(prompts, L)
+        for step in patch_ar.iter_patches(self, phones, ids, generators, sampler, gen, row_max):
             step.patches = step.patches[..., :L] - 1
             yield step
 
@@ -224,8 +239,6 @@ class DiSTAR(PatchLM, nn.Module):
                  generators: Sequence[torch.Generator], sampler: InfillConfig | None = None,
                  gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None) -> list[Tensor]:
         """Batched synthesis: per row its generated codes (n_b * P, L') in 0..K-1, prompt excluded."""
-        from ttsbench.systems.ditar.inference import collect
-
         L = self.active_layers(sampler or self.default_sampler())
         empty = torch.zeros(0, L, dtype=torch.long, device=self.phone_embed.weight.device)
-        return collect(self.iter_patches(phones, prompts, generators, sampler, gen, row_max), len(phones), empty)
+        return patch_ar.collect(self.iter_patches(phones, prompts, generators, sampler, gen, row_max), len(phones), empty)

@@ -55,7 +55,7 @@ def evaluate(model: Any, tokenizer: Any, entries: list[Any], frontend: Any, *, p
              wav_dir: Path | None = None) -> list[UtteranceResult]:
     from ttsbench.audio import read_audio, write_audio
     from ttsbench.systems.distar.infill import InfillConfig
-    from ttsbench.systems.ditar.inference import GenerationConfig
+    from ttsbench.systems.speech.patch_ar import GenerationConfig
 
     P = model.cfg.patch_size
     greedy = InfillConfig(steps=8, cfg_scale=1.0)
@@ -80,13 +80,13 @@ def evaluate(model: Any, tokenizer: Any, entries: list[Any], frontend: Any, *, p
 
 def teacher_forced_accuracy(model: Any, codes: torch.Tensor, phones: list[int], sampler: Any) -> list[float]:
     """Every whole patch filled greedily from the true LM states and true history; accuracy per layer."""
-    from ttsbench.systems.ditar.model import history_windows, patchify
+    from ttsbench.systems.speech.patches import history_windows, patchify
 
     cfg = model.cfg
     ids = model.to_ids(codes[None], torch.tensor([len(codes)]))
     patches, mask, n = patchify(ids, torch.tensor([len(codes)]), cfg.patch_size, cfg.pad_side)
     emb = model.encode_patches(patches[0])[None]
-    h = model.lm_states(torch.tensor([phones]), torch.tensor([len(phones)]), emb, n)[0, :int(n)]
+    h = model.patch_lm.states(torch.tensor([phones]), torch.tensor([len(phones)]), emb, n)[0, :int(n)]
     hist = history_windows(patches, cfg.history_patches)[0]
     noise = torch.zeros(int(n), sampler.steps, 2, cfg.patch_size, cfg.num_layers)
     filled = model.sample_patch(h, hist, noise, sampler)  # (N, P, J) ids
@@ -101,12 +101,12 @@ def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: f
     from ttsbench.systems.distar.model import DiSTAR
     from ttsbench.systems.distar.rvq_train import RVQTrainConfig, train_rvq
     from ttsbench.systems.distar.train import train_distar
-    from ttsbench.systems.ditar.checkpoint import latest_checkpoint, load_checkpoint
-    from ttsbench.systems.ditar.configio import from_dict
-    from ttsbench.systems.ditar.data import read_manifest
-    from ttsbench.systems.ditar.overfit import demo_manifest, loss_summary
-    from ttsbench.systems.ditar.tokenizer import load_tokenizer
-    from ttsbench.systems.ditar.train import DataConfig, OptimConfig, TrainConfig, build_frontend
+    from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
+    from ttsbench.configio import from_dict
+    from ttsbench.systems.speech.training.data import read_manifest
+    from ttsbench.systems.speech.training.overfit import demo_manifest, loss_summary
+    from ttsbench.systems.speech.tokenizer import load_tokenizer
+    from ttsbench.systems.speech.training.trainer import DataConfig, OptimConfig, TrainConfig, build_frontend
 
     manifest = manifest or demo_manifest(out, rows)
     rvq_out = out / "rvq"
@@ -135,7 +135,7 @@ def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: f
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ttsbench.systems.ditar.overfit import cli
+    from ttsbench.systems.speech.training.overfit import cli
 
     return cli(run, __doc__, argv)
 

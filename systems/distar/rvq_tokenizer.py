@@ -26,7 +26,7 @@ from torch import Tensor
 
 from ttsbench.errors import InputError
 from ttsbench.systems.distar.rvq import ResidualVQ
-from ttsbench.systems.ditar.tokenizer import TOKENIZERS, LatentDist, SpeechTokenizer, build_tokenizer
+from ttsbench.systems.speech.tokenizer import TOKENIZERS, LatentDist, SpeechTokenizer, build_tokenizer
 
 
 @dataclass(frozen=True)

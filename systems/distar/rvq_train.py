@@ -31,9 +31,9 @@ from torch import Tensor
 
 from ttsbench.errors import InputError
 from ttsbench.systems.distar.rvq_tokenizer import RVQTokenizer
-from ttsbench.systems.ditar import checkpoint as ckpt
-from ttsbench.systems.ditar import distributed as D
-from ttsbench.systems.ditar.configio import to_dict
+from ttsbench.systems.speech.training import checkpoint as ckpt
+from ttsbench.systems.speech.training import distributed as D
+from ttsbench.configio import to_dict
 
 CHECKPOINT_FORMAT = "ttsbench.rvq.train/1"
 
@@ -67,7 +67,7 @@ class RVQTrainConfig:
 
 def resolve_base(source: str, device: torch.device) -> Any:
     """The continuous base tokenizer: a saved folder, or a registered name that needs no weights."""
-    from ttsbench.systems.ditar.train import resolve_tokenizer
+    from ttsbench.systems.speech.training.trainer import resolve_tokenizer
 
     base = resolve_tokenizer(source, device)
     if getattr(base, "discrete", False):
@@ -78,7 +78,7 @@ def resolve_base(source: str, device: torch.device) -> Any:
 def load_pool(cfg: RVQTrainConfig, base: Any, rt: D.Runtime) -> Tensor:
     """(N, C) float32 frames on the CPU: the cached latents of every utterance, or of a seeded
     random subset of utterances holding at most `pool_frames` frames (at least one utterance)."""
-    from ttsbench.systems.ditar.data import LatentReader, build_cache, read_manifest
+    from ttsbench.systems.speech.training.data import LatentReader, build_cache, read_manifest
 
     entries = read_manifest(cfg.manifest, need_text=False)
     data = build_cache(entries, cfg.cache_dir, base, None, rank=rt.rank, world_size=rt.world_size,

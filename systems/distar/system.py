@@ -75,7 +75,7 @@ class DiSTARSystem(DiTARSystem):
     def build_model(cls, ckpt: Any, tokenizer: Any, frontend: Any, options: dict[str, Any], name: str) -> Any:
         from ttsbench.systems.distar.config import DiSTARConfig
         from ttsbench.systems.distar.model import DiSTAR
-        from ttsbench.systems.ditar.configio import from_dict, to_dict
+        from ttsbench.configio import from_dict, to_dict
 
         codes = {"num_layers": int(tokenizer.num_layers), "codebook_size": int(tokenizer.codebook_size)}
         if ckpt is None:

@@ -2,7 +2,7 @@
 
     torchrun --nproc_per_node 8 -m ttsbench train distar configs/train_distar_base.toml
 
-DiTAR's trainer (`ttsbench.systems.ditar.train.train`) runs unchanged: the same TOML layout
+The shared trainer (`ttsbench.systems.speech.training.trainer.train`) runs unchanged: the same TOML layout
 (`[data]`, `[optim]`, `[model]`, steps, checkpoints, exact resume, token-budget batches, bf16
 autocast on CUDA), with DiSTAR built by `build_model`. Differences:
 
@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from ttsbench.errors import InputError, MissingModelError
-from ttsbench.systems.ditar.train import TrainConfig, model_config, train
+from ttsbench.systems.speech.training.trainer import TrainConfig, model_config, train
 
 
 def rvq_info(source: str) -> dict[str, Any]:
     """num_layers and codebook_size of the RVQ tokenizer folder the data is encoded with."""
-    from ttsbench.systems.ditar.tokenizer import CONFIG_FILE
+    from ttsbench.systems.speech.tokenizer import CONFIG_FILE
 
     folder = Path(source).expanduser()
     meta_path = folder / CONFIG_FILE

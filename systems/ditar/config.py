@@ -2,9 +2,9 @@
 
 Every choice the paper leaves implicit is a field here (with the evidence in a comment), so it can
 be ablated and is saved with every checkpoint. Sampling settings (NFE, guidance, temperature) are
-inference options, not model structure: see `ttsbench.systems.ditar.sampling.SamplerConfig`.
+inference options, not model structure: see `ttsbench.systems.speech.sampling.SamplerConfig`.
 
-Sizes (``SIZES``; ``DiTARConfig.size_0_6b()`` etc.; ``DiTARConfig.from_size("0.6b")``):
+Sizes (``SIZES``; ``DiTARConfig.from_size("0.6b")``):
 
     size   encoder          LM                 LocDiT           params (ffn_act="gelu")
     0.1b   4 x 512 / 2048   24 x 512 / 1024    4 x 512 / 2048   ~0.08 B
@@ -121,27 +121,8 @@ class DiTARConfig:
         return replace(SIZES[key], **overrides)
 
     @classmethod
-    def size_tiny(cls) -> DiTARConfig:
-        return SIZES["tiny"]
-
-    @classmethod
-    def size_0_1b(cls) -> DiTARConfig:
-        return SIZES["0.1b"]
-
-    @classmethod
-    def size_0_4b(cls) -> DiTARConfig:
-        return SIZES["0.4b"]
-
-    @classmethod
-    def size_0_6b(cls) -> DiTARConfig:
-        return SIZES["0.6b"]
-
-    @classmethod
-    def size_1b(cls) -> DiTARConfig:
-        return SIZES["1b"]
-
-    @classmethod
     def tiny(cls) -> DiTARConfig:
+        """The tests' size (random weights, ~80k parameters): `from_size("tiny")`."""
         return SIZES["tiny"]
 
 

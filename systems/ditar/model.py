@@ -13,35 +13,35 @@ stop logit on h (L = L_diff + L_stop). h is zeroed with p = 0.1 for LM guidance.
 Pieces the cost layer can trace (one call each; `iter_patches` chains them per step):
 
 - `encode_patches(patches)`: one aggregation-encoder pass, (..., P, C) -> (..., D_lm).
-- `lm_prefill(embeds, positions, key_valid, cache)`: the prompt prefix through the LM.
-- `lm_step(embed, cache, positions, key_valid)`: one LM decode step with the KV cache.
+- `patch_lm.prefill(embeds, positions, key_valid, cache)`: the prompt prefix through the LM.
+- `patch_lm.step(embed, cache, positions, key_valid)`: one LM decode step with the KV cache.
 - `locdit_eval(x_t, t, h, history)`: one LocDiT evaluation (one pass, no guidance; the module
   itself is `self.locdit`, taking a per-row t).
 - `velocity(x_t, t, h, history, w)`: one guided evaluation (two LocDiT passes batched, w != 0).
 - `sample_patch(h, history, noise, sampler)`: NFE guided evaluations -> one patch.
 
-Batched generation with KV cache, per-item stop and per-item noise: `generate` / `iter_patches`
-(implemented in `ttsbench.systems.ditar.inference`).
+Batched generation with KV cache, per-item stop and per-item noise: `generate` / `iter_patches`.
+The model implements `ttsbench.systems.speech.patch_ar.PatchAR` (`patch_lm`, `units`,
+`encode_patches`, `sample_patch`, `noise_spec`); the loop itself is shared with DiSTAR.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
+
 from ttsbench.errors import InputError
-from ttsbench.systems.ditar.batch import DiTARBatch
 from ttsbench.systems.ditar.config import DiTARConfig
-from ttsbench.systems.ditar.layers import TimestepEmbedding, Transformer, init_weights
-from ttsbench.systems.ditar.patch_lm import PatchLM
-from ttsbench.systems.ditar.sampling import SamplerConfig, diffuse, guided, sample
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
-
-    from ttsbench.systems.ditar.inference import GenerationConfig, PatchStep
+from ttsbench.systems.speech import patch_ar
+from ttsbench.systems.speech.batch import SpeechBatch
+from ttsbench.systems.speech.layers import TimestepEmbedding, Transformer, init_weights
+from ttsbench.systems.speech.patch_ar import GenerationConfig, PatchStep, PatchUnits
+from ttsbench.systems.speech.patch_lm import PatchLM
+from ttsbench.systems.speech.patches import AggregationEncoder, history_windows, patchify
+from ttsbench.systems.speech.sampling import SamplerConfig, diffuse, guided, sample
 
 
 @dataclass
@@ -51,55 +51,6 @@ class Losses:
     total: Tensor
     diff: Tensor
     stop: Tensor
-
-
-def patchify(latents: Tensor, lens: Tensor, patch: int, side: str = "left") -> tuple[Tensor, Tensor, Tensor]:
-    """Right-padded frames (B, T, C) -> zero-padded patches (B, N, P, C), frame mask (B, N, P), counts (B,).
-
-    Each row gets ceil(len / P) patches; its missing frames are zeros on `side` ("left": in front
-    of the first patch, so the last patch is all real; "right": after the last frame).
-    """
-    B, T, C = latents.shape
-    n = torch.div(lens + patch - 1, patch, rounding_mode="floor")  # (B,)
-    N = max(int(n.max()) if B else 0, 1)
-    pad = (n * patch - lens) if side == "left" else torch.zeros_like(lens)  # frames in front
-    src = torch.arange(N * patch, device=latents.device)[None, :] - pad[:, None]  # (B, N*P)
-    valid = (src >= 0) & (src < lens[:, None])
-    frames = latents.gather(1, src.clamp(0, max(T - 1, 0))[..., None].expand(B, N * patch, C)) if T else \
-        latents.new_zeros(B, N * patch, C)
-    frames = frames * valid[..., None]
-    return frames.view(B, N, patch, C), valid.view(B, N, patch), n
-
-
-def history_windows(patches: Tensor, history: int) -> Tensor:
-    """(B, N, P, C) -> (B, N, history * P, C): for patch j the clean patches j-history .. j-1 (zeros before 0)."""
-    B, N, P, C = patches.shape
-    if history == 0:
-        return patches.new_zeros(B, N, 0, C)
-    padded = torch.cat([patches.new_zeros(B, history, P, C), patches], dim=1)  # (B, history + N, P, C)
-    windows = [padded[:, k:k + N] for k in range(history)]  # oldest first
-    return torch.cat(windows, dim=2)  # (B, N, history * P, C)
-
-
-class AggregationEncoder(nn.Module):
-    """Bidirectional transformer over [special ; P frames]; the special token's output is the embedding."""
-
-    def __init__(self, cfg: DiTARConfig, in_dim: int | None = None) -> None:
-        super().__init__()
-        self.in_proj = nn.Linear(in_dim or cfg.latent_dim, cfg.enc_dim, bias=False)
-        self.special = nn.Parameter(torch.zeros(cfg.enc_dim))
-        self.transformer = Transformer(cfg.enc_layers, cfg.enc_dim, cfg.enc_heads, cfg.enc_ffn, act=cfg.ffn_act,
-                                       eps=cfg.norm_eps, rope_theta=cfg.rope_theta)
-        self.out_proj = (nn.Identity() if cfg.enc_dim == cfg.lm_dim
-                         else nn.Linear(cfg.enc_dim, cfg.lm_dim, bias=False))
-
-    def forward(self, patches: Tensor) -> Tensor:
-        """(..., P, C) -> (..., D_lm)."""
-        lead, (P, C) = patches.shape[:-2], patches.shape[-2:]
-        x = self.in_proj(patches.reshape(-1, P, C))  # (M, P, D_enc)
-        special = self.special.to(x.dtype).expand(x.shape[0], 1, -1)
-        y = self.transformer(torch.cat([special, x], dim=1))  # (M, 1 + P, D_enc), bidirectional
-        return self.out_proj(y[:, 0]).view(*lead, -1)
 
 
 class LocDiT(nn.Module):
@@ -129,11 +80,11 @@ class LocDiT(nn.Module):
         return self.out_proj(y[:, -x_t.shape[1]:])  # only the noisy positions
 
 
-class DiTAR(PatchLM, nn.Module):
+class DiTAR(nn.Module):
     """Aggregation encoder + causal LM + stop head + LocDiT (see the module docstring).
 
-    The LM half (`_lm_input`, `lm_states`, `_stop_loss`, `new_cache`, `lm_prefill`, `lm_step`,
-    `stop_prob`) is `PatchLM`, shared with DiSTAR.
+    The LM half runs through `patch_lm` (a `PatchLM` over `phone_embed`, `lm` and `stop_head`),
+    shared with DiSTAR.
     """
 
     kind = "ditar"  # recorded in checkpoints
@@ -142,7 +93,8 @@ class DiTAR(PatchLM, nn.Module):
         super().__init__()
         self.cfg = cfg
         self.phone_embed = nn.Embedding(cfg.phone_vocab, cfg.lm_dim, padding_idx=0)
-        self.encoder = AggregationEncoder(cfg)
+        self.encoder = AggregationEncoder(cfg.latent_dim, cfg.enc_dim, cfg.enc_layers, cfg.enc_heads, cfg.enc_ffn,
+                                          cfg.lm_dim, act=cfg.ffn_act, eps=cfg.norm_eps, rope_theta=cfg.rope_theta)
         self.lm = Transformer(cfg.lm_layers, cfg.lm_dim, cfg.lm_heads, cfg.lm_ffn, act=cfg.ffn_act,
                               eps=cfg.norm_eps, rope_theta=cfg.rope_theta)
         self.stop_head = nn.Linear(cfg.lm_dim, 1)
@@ -150,8 +102,20 @@ class DiTAR(PatchLM, nn.Module):
         init_weights(self)
         nn.init.normal_(self.encoder.special, std=0.02)
 
+    @property
+    def patch_lm(self) -> PatchLM:
+        """The LM half: phone table, causal LM and stop head, with the stop-label settings."""
+        return PatchLM(self.phone_embed, self.lm, self.stop_head, stop_label=self.cfg.stop_label,
+                       stop_detach=self.cfg.stop_detach)
+
+    @property
+    def units(self) -> PatchUnits:
+        """Continuous latent frames: P per patch, C = latent_dim channels, in the weights' dtype."""
+        c = self.cfg
+        return PatchUnits(c.patch_size, c.history_patches, c.latent_dim, c.pad_side, c.stop_label)
+
     # ---- training ---------------------------------------------------------------------------
-    def forward(self, batch: DiTARBatch) -> Losses:
+    def forward(self, batch: SpeechBatch) -> Losses:
         """Diffusion (v) loss on every real frame of every patch plus the stop loss."""
         cfg, P = self.cfg, self.cfg.patch_size
         if bool((batch.phone_lens < 1).any()):
@@ -161,9 +125,10 @@ class DiTAR(PatchLM, nn.Module):
         has_patch = torch.arange(N, device=n.device)[None] < n[:, None]  # (B, N)
         emb = patches.new_zeros(B, N, cfg.lm_dim)
         emb[has_patch] = self.encoder(patches[has_patch]).to(emb.dtype)  # encode real patches only
-        h_all = self.lm_states(batch.phones, batch.phone_lens, emb, n)  # (B, N+1, D)
+        lm = self.patch_lm
+        h_all = lm.states(batch.phones, batch.phone_lens, emb, n)  # (B, N+1, D)
         diff = self._diffusion_loss(h_all[:, :N][has_patch], patches, frame_mask, has_patch)
-        stop = self._stop_loss(h_all, n)
+        stop = lm.stop_loss(h_all, n)
         return Losses(total=diff + cfg.stop_weight * stop, diff=diff, stop=stop)
 
     def _diffusion_loss(self, h: Tensor, patches: Tensor, frame_mask: Tensor, has_patch: Tensor) -> Tensor:
@@ -222,9 +187,7 @@ class DiTAR(PatchLM, nn.Module):
                  generators: Sequence[torch.Generator], sampler: SamplerConfig | None = None,
                  gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None) -> list[Tensor]:
         """Batched synthesis: per item its generated latents (n_b * P, C), prompt excluded."""
-        from ttsbench.systems.ditar.inference import generate
-
-        return generate(self, phones, prompts, generators, sampler, gen, row_max)
+        return patch_ar.generate(self, phones, prompts, generators, sampler or self.default_sampler(), gen, row_max)
 
     @torch.no_grad()
     def iter_patches(self, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
@@ -232,6 +195,5 @@ class DiTAR(PatchLM, nn.Module):
                      gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None
                      ) -> Iterator[PatchStep]:
         """Yield each AR step's patches (B, P, C) as soon as they are sampled (first-patch latency)."""
-        from ttsbench.systems.ditar.inference import iter_patches
-
-        yield from iter_patches(self, phones, prompts, generators, sampler, gen, row_max)
+        yield from patch_ar.iter_patches(self, phones, prompts, generators, sampler or self.default_sampler(), gen,
+                                         row_max)

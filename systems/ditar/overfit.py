@@ -18,7 +18,6 @@ over the last 5 % of steps, a thinned loss curve and the per-utterance numbers. 
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,8 @@ from typing import Any
 
 import torch
 
-from ttsbench.systems.ditar.data import ManifestEntry, PhoneEncoder, read_manifest
+from ttsbench.systems.speech.training.data import ManifestEntry, PhoneEncoder, read_manifest
+from ttsbench.systems.speech.training.overfit import cli, demo_manifest, loss_summary
 
 OVERFIT_MODEL: dict[str, Any] = {  # small but not tiny: enough capacity to memorise a few seconds
     "size": "tiny", "enc_dim": 128, "enc_heads": 4, "enc_ffn": 256, "lm_dim": 128, "lm_heads": 4,
@@ -50,33 +50,13 @@ class UtteranceResult:
         return (self.generated_frames - self.target_frames) // 4
 
 
-def demo_manifest(out: Path, rows: int) -> Path:
-    """A training manifest over the shipped demo speech, `rows` distinct recordings, shortest first."""
-    import soundfile as sf
-
-    from ttsbench.testsets import data_dir
-
-    demo = data_dir() / "demo"
-    texts: dict[Path, str] = {}
-    for line in (demo / "demo.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        texts[demo / row["reference_wav"]] = row["target_text"]
-        texts[demo / row["prompt_wav"]] = row["prompt_text"]
-    chosen = sorted(texts, key=lambda p: (sf.info(str(p)).duration, str(p)))[:rows]
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "manifest.jsonl"
-    path.write_text("".join(json.dumps({"wav": str(p), "text": texts[p], "speaker": p.parent.name}) + "\n"
-                            for p in chosen), encoding="utf-8")
-    return path
-
-
 @torch.no_grad()
 def evaluate(model: Any, tokenizer: Any, entries: list[ManifestEntry], frontend: PhoneEncoder, *,
              prompt_patches: int = 4, wav_dir: Path | None = None) -> list[UtteranceResult]:
     """Greedy generation from each utterance's first `prompt_patches` patches + its text."""
     from ttsbench.audio import read_audio, write_audio
-    from ttsbench.systems.ditar.inference import GenerationConfig
-    from ttsbench.systems.ditar.sampling import SamplerConfig
+    from ttsbench.systems.speech.patch_ar import GenerationConfig
+    from ttsbench.systems.speech.sampling import SamplerConfig
 
     P, greedy = model.cfg.patch_size, SamplerConfig(nfe=10, guidance_scale=0.0, temperature=0.0)
     results = []
@@ -102,13 +82,13 @@ def evaluate(model: Any, tokenizer: Any, entries: list[ManifestEntry], frontend:
 
 def teacher_forced_nmse(model: Any, z: torch.Tensor, phones: list[int], sampler: Any) -> float:
     """Greedy LocDiT samples of every patch given the true LM context and history, against the truth."""
-    from ttsbench.systems.ditar.model import history_windows, patchify
+    from ttsbench.systems.speech.patches import history_windows, patchify
 
     P = model.cfg.patch_size
     patches, mask, n = patchify(z[None], torch.tensor([len(z)]), P, model.cfg.pad_side)  # (1, N, P, C)
     ids = torch.tensor([phones])
     emb = model.encode_patches(patches[0])[None]  # (1, N, D)
-    hidden = model.lm(model._lm_input(ids, torch.tensor([len(phones)]), emb, n), causal=True)[0]
+    hidden = model.lm(model.patch_lm.inputs(ids, torch.tensor([len(phones)]), emb, n), causal=True)[0]
     N = int(n)
     h = hidden[len(phones) - 1: len(phones) - 1 + N]  # h_j predicts patch j
     hist = history_windows(patches, model.cfg.history_patches)[0]  # (N, H, C)
@@ -120,12 +100,13 @@ def teacher_forced_nmse(model: Any, z: torch.Tensor, phones: list[int], sampler:
 def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: float = 2e-3,
         frontend: PhoneEncoder | None = None) -> dict[str, Any]:
     """Train, generate, compare; returns (and writes) the report."""
-    from ttsbench.systems.ditar.checkpoint import latest_checkpoint, load_checkpoint
+    from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
     from ttsbench.systems.ditar.config import DiTARConfig
-    from ttsbench.systems.ditar.configio import from_dict
-    from ttsbench.systems.ditar.mel import MelTokenizer
+    from ttsbench.configio import from_dict
+    from ttsbench.systems.speech.mel import MelTokenizer
     from ttsbench.systems.ditar.model import DiTAR
-    from ttsbench.systems.ditar.train import DataConfig, OptimConfig, TrainConfig, build_frontend, train
+    from ttsbench.systems.ditar.train import build_model
+    from ttsbench.systems.speech.training.trainer import DataConfig, OptimConfig, TrainConfig, build_frontend, train
 
     manifest = manifest or demo_manifest(out, rows)
     frontend = frontend or build_frontend()
@@ -133,7 +114,7 @@ def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: f
                                                          max_frames=100_000, num_workers=0),
                       model=OVERFIT_MODEL, optim=OptimConfig(lr=lr, warmup_steps=20), steps=steps,
                       device="cpu", log_every=1, ckpt_every=steps)
-    train(cfg, frontend=frontend)
+    train(cfg, model_factory=build_model, frontend=frontend)
     log = [json.loads(line) for line in (cfg.out / "log.jsonl").read_text().splitlines()]
     state = load_checkpoint(latest_checkpoint(cfg.out))
     model = DiTAR(from_dict(DiTARConfig, state["model_config"])).eval()
@@ -145,29 +126,6 @@ def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: f
               "utterances": [{**r.__dict__, "length_error_patches": r.length_error_patches} for r in results]}
     (out / "overfit.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
-
-
-def loss_summary(log: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, Any]:
-    """The training log's `keys` at step 1, their mean over the last 5 % of steps (single-step
-    losses are noisy) and a curve thinned to ~15 points (DiTAR's and DiSTAR's overfit reports)."""
-    tail = log[-max(len(log) // 20, 1):]
-    return {"loss_step_1": {k: log[0][k] for k in keys},
-            "loss_last_5pct_mean": {k: sum(r[k] for r in tail) / len(tail) for k in keys},
-            "curve": [{k: r[k] for k in ("step", *keys)} for r in log[:: max(len(log) // 15, 1)]]}
-
-
-def cli(run_fn: Any, doc: str | None, argv: list[str] | None = None) -> int:
-    """The overfit command line shared by DiTAR's and DiSTAR's checks: run, print the JSON report."""
-    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--rows", type=int, default=4, help="how many demo recordings (shortest first)")
-    parser.add_argument("--manifest", type=Path, help="train on this manifest instead of the demo speech")
-    parser.add_argument("--lr", type=float, default=2e-3)
-    args = parser.parse_args(argv)
-    report = run_fn(args.out, steps=args.steps, rows=args.rows, manifest=args.manifest, lr=args.lr)
-    print(json.dumps(report, indent=2))
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 and `ditar-tiny` (tests: random weights, ~80k parameters).
 
 Weights: `checkpoint=` a training checkpoint, a training output folder or an exported folder (see
-`ttsbench.systems.ditar.pretrained`), else `<cache_dir>/ditar-<size>/` when it exists. With none,
+`ttsbench.systems.speech.pretrained`), else `<cache_dir>/ditar-<size>/` when it exists. With none,
 `ditar-tiny` builds random weights deterministically; the paper sizes need `random_weights=true`
 (timing only) and otherwise fail with one line.
 
@@ -41,7 +41,7 @@ import torch
 
 from ttsbench.errors import InputError, MissingModelError
 from ttsbench.plugins import SYSTEMS
-from ttsbench.systems.base import Capabilities, TTSSystem
+from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -71,7 +71,7 @@ class DiTARSystem(TTSSystem):
 
     def __init__(self, model: Any, tokenizer: Any, frontend: Any, options: dict[str, Any], *,
                  random_weights: bool, weights: str) -> None:
-        from ttsbench.systems.ditar.inference import GenerationConfig
+        from ttsbench.systems.speech.patch_ar import GenerationConfig
 
         self.model, self.tokenizer, self.frontend = model, tokenizer, frontend
         self.options, self.random_weights, self.weights = options, random_weights, weights
@@ -87,8 +87,8 @@ class DiTARSystem(TTSSystem):
     # ---- loading ----------------------------------------------------------------------------------
     @classmethod
     def load(cls, spec: SystemSpec, ctx: LoadContext) -> DiTARSystem:
-        from ttsbench.systems.ditar.frontend import PhoneFrontend
-        from ttsbench.systems.ditar.pretrained import check_frontend, read_checkpoint
+        from ttsbench.systems.speech.frontend import PhoneFrontend
+        from ttsbench.systems.speech.pretrained import check_frontend, read_checkpoint
 
         options = cls.parse_options(spec)
         path = spec.checkpoint
@@ -117,7 +117,7 @@ class DiTARSystem(TTSSystem):
 
     @classmethod
     def make_tokenizer(cls, ckpt: Any, options: dict[str, Any], ctx: LoadContext) -> Any:
-        from ttsbench.systems.ditar.pretrained import resolve_tokenizer
+        from ttsbench.systems.speech.pretrained import resolve_tokenizer
 
         return resolve_tokenizer(ckpt, options["tokenizer"], ctx.cache_dir, ctx.device)
 
@@ -126,7 +126,7 @@ class DiTARSystem(TTSSystem):
         return _build_model(cls.size, ckpt, tokenizer, frontend, options, name)
 
     def make_sampler(self, options: dict[str, Any]) -> Any:
-        from ttsbench.systems.ditar.sampling import SamplerConfig
+        from ttsbench.systems.speech.sampling import SamplerConfig
 
         return SamplerConfig(nfe=options["nfe"], guidance_scale=options["cfg"], temperature=options["temperature"])
 
@@ -134,8 +134,7 @@ class DiTARSystem(TTSSystem):
     def prepare(self, batch: Sequence[Prompt], seed: int) -> Prepared:
         """Read and encode the prompt audio, phonemize the texts, seed one generator per utterance."""
         from ttsbench.audio import read_audio
-        from ttsbench.systems.ditar.frontend import WORD
-        from ttsbench.systems.tone import item_rng
+        from ttsbench.systems.speech.frontend import WORD
 
         device = self.model.phone_embed.weight.device
         phones, prompts, gens, caps = [], [], [], []
@@ -195,7 +194,7 @@ class DiTARSystem(TTSSystem):
 
     # ---- reporting ----------------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
-        from ttsbench.systems.ditar.configio import to_dict
+        from ttsbench.configio import to_dict
 
         return {"size": self.size, "weights": self.weights, "random_weights": self.random_weights,
                 "parameters": sum(p.numel() for p in self.model.parameters()),
@@ -229,7 +228,7 @@ def _options(spec: SystemSpec) -> dict[str, Any]:
 
 def _build_model(size: str, ckpt: Any, tokenizer: Any, frontend: Any, o: dict[str, Any], name: str) -> Any:
     from ttsbench.systems.ditar.config import DiTARConfig
-    from ttsbench.systems.ditar.configio import from_dict, to_dict
+    from ttsbench.configio import from_dict, to_dict
     from ttsbench.systems.ditar.model import DiTAR
 
     if ckpt is None:

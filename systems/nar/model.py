@@ -14,8 +14,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ttsbench.systems.ditar.layers import TimestepEmbedding, Transformer, init_weights
-from ttsbench.systems.ditar.sampling import SamplerConfig, guided, sample
+from ttsbench.systems.speech.layers import TimestepEmbedding, Transformer, init_weights
+from ttsbench.systems.speech.sampling import SamplerConfig, guided, sample
 from ttsbench.systems.nar.config import NARConfig
 
 

@@ -14,7 +14,7 @@ Options (``nar-dit-0.6b:key=value,...``):
     guidance=1.0        w of classifier-free guidance (paper convention; 0 = off).
     temperature=1.0     tau of DiTAR's sampler.
     seconds=0           target duration; 0 = prompt duration x target/prompt text length (F5-TTS rule).
-    tokenizer=DIR       a saved speech tokenizer (ttsbench.systems.ditar.tokenizer); default: the
+    tokenizer=DIR       a saved speech tokenizer (ttsbench.systems.speech.tokenizer); default: the
                         log-mel + Griffin-Lim tokenizer at 40 Hz x 64 (needs no weights).
     dtype=fp32|bf16
 """
@@ -30,7 +30,7 @@ import torch
 
 from ttsbench.errors import InputError, MissingModelError
 from ttsbench.plugins import SYSTEMS
-from ttsbench.systems.base import Capabilities, TTSSystem
+from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -73,7 +73,7 @@ class NARSystem(TTSSystem):
         return cls(model, tokenizer.to(ctx.device), options)
 
     def sampler(self) -> Any:
-        from ttsbench.systems.ditar.sampling import SamplerConfig
+        from ttsbench.systems.speech.sampling import SamplerConfig
 
         o = self.options
         return SamplerConfig(nfe=o["nfe"], guidance_scale=o["guidance"], temperature=o["temperature"])
@@ -86,7 +86,6 @@ class NARSystem(TTSSystem):
     def _one(self, prompt: Prompt, seed: int) -> np.ndarray:
         from ttsbench.audio import read_audio
         from ttsbench.systems.nar.model import text_frames
-        from ttsbench.systems.tone import item_rng
 
         wav, _ = read_audio(prompt.prompt_wav, self.tokenizer.sample_rate)
         device = next(self.model.parameters()).device
@@ -144,7 +143,7 @@ def _estimate_seconds(prompt: Prompt, prompt_seconds: float) -> float:
 
 
 def _tokenizer(spec: SystemSpec, ctx: LoadContext) -> Any:
-    from ttsbench.systems.ditar.tokenizer import build_tokenizer, load_tokenizer
+    from ttsbench.systems.speech.tokenizer import build_tokenizer, load_tokenizer
 
     path = spec.option("tokenizer", "")
     if not path:

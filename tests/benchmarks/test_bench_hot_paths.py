@@ -41,13 +41,13 @@ def test_lm_step(benchmark, size, batch, device):
 def bench_lm_step(benchmark, model, batch: int, context: int, device: str) -> None:
     """Time one KV-cached decode step of a `PatchLM` (DiTAR or DiSTAR) whose new token is at `context` - 1."""
     D = model.cfg.lm_dim
-    cache = model.new_cache(batch, context + 1, device)
+    cache = model.patch_lm.new_cache(batch, context + 1, device)
     emb, pos = torch.randn(batch, 1, D, device=device), torch.full((batch, 1), context - 1, device=device)
 
     def step():
         cache.length = context - 1
         with torch.no_grad():
-            model.lm_step(emb, cache, pos, None)
+            model.patch_lm.step(emb, cache, pos, None)
         sync(device)
 
     benchmark(step)
@@ -132,7 +132,7 @@ def test_nar_nfe(benchmark, size, device):
 def test_vae_decode(benchmark, tokenizer, device):
     """10 s of 40 Hz latents to a 24 kHz waveform: the paper's VAE decoder (BigVGAN, random weights)
     or the log-mel + Griffin-Lim stand-in."""
-    from ttsbench.systems.ditar.tokenizer import build_tokenizer
+    from ttsbench.systems.speech.tokenizer import build_tokenizer
 
     tok = build_tokenizer(tokenizer).to(device).eval()
     latents = torch.randn(1, 400, tok.latent_dim, device=device)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from ttsbench.systems.ditar.checkpoint import latest_checkpoint, load_checkpoint
+from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
 
 CONFIG = textwrap.dedent('''
     out = "out"

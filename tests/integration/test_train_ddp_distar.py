@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import torch
 
-from ttsbench.systems.ditar.checkpoint import latest_checkpoint, load_checkpoint
+from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
 
 CONFIG = textwrap.dedent('''
     out = "out"

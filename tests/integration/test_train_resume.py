@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ttsbench.systems.ditar.checkpoint import latest_checkpoint, load_checkpoint
-from ttsbench.systems.ditar.train import DataConfig, TrainConfig, train
+from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
+from ttsbench.systems.ditar.train import train_ditar
+from ttsbench.systems.speech.training.trainer import DataConfig, TrainConfig
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
@@ -43,7 +44,7 @@ def config(manifest: Path, out: Path, steps: int, max_frames: int = 60) -> Train
 
 
 def run(cfg: TrainConfig) -> list[dict]:
-    train(cfg)
+    train_ditar(cfg)
     return [json.loads(line) for line in (cfg.out / "log.jsonl").read_text().splitlines()]
 
 

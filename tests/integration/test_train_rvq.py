@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from ttsbench.cli import main
-from ttsbench.systems.ditar.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
-from ttsbench.systems.ditar.tokenizer import load_tokenizer
+from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
+from ttsbench.systems.speech.tokenizer import load_tokenizer
 
 CONFIG = textwrap.dedent('''
     manifest = "m.jsonl"
@@ -124,7 +124,7 @@ def test_two_processes_keep_identical_codebooks(root, torchrun):
 
 
 def test_a_saved_vae_folder_as_the_base(root, capsys):
-    from ttsbench.systems.ditar.tokenizer import build_tokenizer
+    from ttsbench.systems.speech.tokenizer import build_tokenizer
 
     torch.manual_seed(0)
     vae = build_tokenizer("vae", {"encoder_channels": 4, "encoder_dilations": [1], "decoder_channels": 64,

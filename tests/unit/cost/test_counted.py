@@ -15,7 +15,7 @@ from ttsbench.metrics.cost import formulas as F
 from ttsbench.metrics.cost.counted import count_fvcore, count_torch
 from ttsbench.metrics.cost.counted_models import counted_ditar, counted_nar
 from ttsbench.systems.ditar.config import DiTARConfig
-from ttsbench.systems.ditar.layers import Transformer
+from ttsbench.systems.speech.layers import Transformer
 from ttsbench.systems.ditar.model import DiTAR
 from ttsbench.systems.nar.config import NARConfig
 from ttsbench.systems.nar.model import NARDiT
@@ -39,18 +39,18 @@ def test_transformer_stack_torch_fvcore_and_formula_agree_exactly():
 
 def test_lm_decode_step_is_eq24_29_with_2tC_attention(tiny):
     cfg = tiny.cfg
-    cache = tiny.new_cache(1, 64)
-    tiny.lm_prefill(torch.randn(1, 10, cfg.lm_dim), torch.arange(10)[None], None, cache)
+    cache = tiny.patch_lm.new_cache(1, 64)
+    tiny.patch_lm.prefill(torch.randn(1, 10, cfg.lm_dim), torch.arange(10)[None], None, cache)
     for context in (11, 12):
         pos = torch.full((1, 1), context - 1)
-        got = count_torch(tiny.lm_step, torch.randn(1, 1, cfg.lm_dim), cache, pos, None).flops
+        got = count_torch(tiny.patch_lm.step, torch.randn(1, 1, cfg.lm_dim), cache, pos, None).flops
         assert got == F.decode_step_flops(cfg.lm_layers, cfg.lm_dim, context, cfg.lm_ffn)
 
 
 def test_lm_prefill_is_one_pass_over_the_prefix(tiny):
     cfg = tiny.cfg
-    got = count_torch(tiny.lm_prefill, torch.randn(1, 9, cfg.lm_dim), torch.arange(9)[None], None,
-                      tiny.new_cache(1, 16)).flops
+    got = count_torch(tiny.patch_lm.prefill, torch.randn(1, 9, cfg.lm_dim), torch.arange(9)[None], None,
+                      tiny.patch_lm.new_cache(1, 16)).flops
     assert got == F.transformer_flops(cfg.lm_layers, cfg.lm_dim, 9, cfg.lm_ffn)
 
 

@@ -25,7 +25,7 @@ from ttsbench.metrics.cost.spec import resolve_terms
 from ttsbench.systems.distar.config import SIZES, DiSTARConfig
 from ttsbench.systems.distar.infill import InfillConfig
 from ttsbench.systems.distar.model import DiSTAR
-from ttsbench.systems.ditar.inference import GenerationConfig
+from ttsbench.systems.speech.patch_ar import GenerationConfig
 
 SHORT = CostSetup(prompt_seconds=0.5, target_seconds=0.8)  # 20 + 32 frames at 40 Hz: 5 + 8 patches of 4
 
@@ -99,9 +99,9 @@ def test_a_whole_generation_matches_the_counted_total_up_to_the_ends():
     result = counted_distar(model, SHORT, steps=4)
     patches = 8
     prefix = SHORT.prompt_text + SHORT.target_text + 5
-    cache = model.new_cache(1, prefix + patches + 1)
+    cache = model.patch_lm.new_cache(1, prefix + patches + 1)
     cache.length = prefix + patches - 1
-    last_step = count_torch(model.lm_step, torch.zeros(1, 1, cfg.lm_dim), cache,
+    last_step = count_torch(model.patch_lm.step, torch.zeros(1, 1, cfg.lm_dim), cache,
                             torch.full((1, 1), prefix + patches - 1), None).flops
     phones = [list(range(1, SHORT.prompt_text + SHORT.target_text + 1))]
     prompts = [torch.randint(0, cfg.codebook_size, (20, cfg.num_layers))]

@@ -11,7 +11,7 @@ from ttsbench.metrics.cost import analytic_flops, nar_arch, system_cost
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.ditar.config import DiTARConfig
 from ttsbench.systems.ditar.model import DiTAR
-from ttsbench.systems.ditar.sampling import SamplerConfig
+from ttsbench.systems.speech.sampling import SamplerConfig
 from ttsbench.systems.nar.config import NARConfig
 from ttsbench.systems.nar.model import NARDiT, text_frames
 from ttsbench.types import LoadContext, Prompt, SystemSpec

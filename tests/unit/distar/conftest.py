@@ -6,7 +6,7 @@ import torch
 
 from ttsbench.systems.distar.config import DiSTARConfig
 from ttsbench.systems.distar.model import DiSTAR
-from ttsbench.systems.ditar.batch import DiTARBatch
+from ttsbench.systems.speech.batch import SpeechBatch
 
 
 def make_model(seed: int = 0, **changes) -> DiSTAR:
@@ -15,9 +15,9 @@ def make_model(seed: int = 0, **changes) -> DiSTAR:
     return DiSTAR(DiSTARConfig.tiny().with_options(**changes)).eval()
 
 
-def make_batch(seed: int = 0, J: int = 4, K: int = 16) -> DiTARBatch:
+def make_batch(seed: int = 0, J: int = 4, K: int = 16) -> SpeechBatch:
     g = torch.Generator().manual_seed(seed)
-    return DiTARBatch(phones=torch.randint(1, 50, (3, 6), generator=g), phone_lens=torch.tensor([6, 4, 5]),
+    return SpeechBatch(phones=torch.randint(1, 50, (3, 6), generator=g), phone_lens=torch.tensor([6, 4, 5]),
                       latents=torch.randint(0, K, (3, 13, J), generator=g), latent_lens=torch.tensor([13, 9, 5]))
 
 

@@ -8,8 +8,8 @@ import torch
 from ttsbench.errors import InputError
 from ttsbench.systems.distar.config import DiSTARConfig
 from ttsbench.systems.distar.infill import InfillConfig
-from ttsbench.systems.ditar.inference import GenerationConfig
-from ttsbench.systems.ditar.model import patchify
+from ttsbench.systems.speech.patch_ar import GenerationConfig
+from ttsbench.systems.speech.patches import patchify
 
 from .conftest import gens, make_batch, make_model
 

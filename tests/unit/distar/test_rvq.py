@@ -13,7 +13,7 @@ from ttsbench.errors import InputError
 from ttsbench.systems.distar.rvq import ResidualVQ
 from ttsbench.systems.distar.rvq_tokenizer import RVQTokenizer
 from ttsbench.systems.distar.rvq_train import evaluate_rvq
-from ttsbench.systems.ditar.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
+from ttsbench.systems.speech.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
 
 TINY_VAE = {"encoder_channels": 4, "encoder_dilations": [1], "decoder_channels": 64,
             "resblock_kernel_sizes": [3], "resblock_dilations": [[1, 3]]}

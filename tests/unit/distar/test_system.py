@@ -49,7 +49,7 @@ def test_bad_options_and_missing_weights_are_one_line_errors(text, error, tmp_pa
 
 
 def test_a_ditar_checkpoint_is_refused_by_distar(tmp_path):
-    from ttsbench.systems.ditar.pretrained import TRAIN_FORMAT, read_checkpoint
+    from ttsbench.systems.speech.pretrained import TRAIN_FORMAT, read_checkpoint
 
     path = tmp_path / "step_0000001.pt"
     torch.save({"format": TRAIN_FORMAT, "kind": "ditar", "model": {}, "model_config": {}}, path)

@@ -6,7 +6,7 @@ import pytest
 
 from ttsbench.errors import InputError
 from ttsbench.systems.ditar.config import DiTARConfig
-from ttsbench.systems.ditar.frontend import PUNCTUATION, STRESS, TABLE_VERSION, WORD, PhoneFrontend
+from ttsbench.systems.speech.frontend import PUNCTUATION, STRESS, TABLE_VERSION, WORD, PhoneFrontend
 
 PINNED_TABLE = ("espeak-phones-1", 531, "747bfa0f7d6a5b25")  # ids are part of every trained model
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ttsbench.systems.ditar.inference import GenerationConfig, NoiseBank
-from ttsbench.systems.ditar.model import patchify
-from ttsbench.systems.ditar.sampling import SamplerConfig
+from ttsbench.systems.speech.patch_ar import GenerationConfig, NoiseBank
+from ttsbench.systems.speech.patches import patchify
+from ttsbench.systems.speech.sampling import SamplerConfig
 
 from .conftest import make_model
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ttsbench.systems.ditar.batch import DiTARBatch
-from ttsbench.systems.ditar.layers import causal_padding_mask
-from ttsbench.systems.ditar.model import history_windows, patchify
+from ttsbench.systems.speech.batch import SpeechBatch
+from ttsbench.systems.speech.layers import causal_padding_mask
+from ttsbench.systems.speech.patches import history_windows, patchify
 
 from .conftest import make_model
 
 
-def batch(seed: int = 0) -> DiTARBatch:
+def batch(seed: int = 0) -> SpeechBatch:
     g = torch.Generator().manual_seed(seed)
-    return DiTARBatch(phones=torch.tensor([[5, 6, 7, 8, 9], [10, 11, 12, 0, 0]]), phone_lens=torch.tensor([5, 3]),
+    return SpeechBatch(phones=torch.tensor([[5, 6, 7, 8, 9], [10, 11, 12, 0, 0]]), phone_lens=torch.tensor([5, 3]),
                       latents=torch.randn(2, 14, 64, generator=g), latent_lens=torch.tensor([14, 9]))
 
 
@@ -60,7 +60,7 @@ def test_adaln_variant_sees_time_through_modulation():
 def test_kv_cache_equals_full_forward_with_left_padding(tiny):
     x = torch.randn(2, 9, 32)
     full = tiny.lm(x, causal=True)
-    cache = tiny.new_cache(2, 9)
+    cache = tiny.patch_lm.new_cache(2, 9)
     prefix = tiny.lm(x[:, :6], causal=True, cache=cache)
     steps = [tiny.lm(x[:, i:i + 1], causal=True, cache=cache) for i in range(6, 9)]
     assert torch.allclose(torch.cat([prefix, *steps], 1), full, atol=1e-5)
@@ -69,8 +69,8 @@ def test_kv_cache_equals_full_forward_with_left_padding(tiny):
     padded = torch.cat([torch.zeros(1, 2, 32), short], 1)
     valid = torch.tensor([[False, False, True, True, True, True]])
     pos = torch.tensor([[0, 0, 0, 1, 2, 3]])
-    cache = tiny.new_cache(1, 6)
-    out = tiny.lm_prefill(padded, pos, valid, cache)
+    cache = tiny.patch_lm.new_cache(1, 6)
+    out = tiny.patch_lm.prefill(padded, pos, valid, cache)
     assert torch.allclose(out[:, 2:], tiny.lm(short, causal=True), atol=1e-5)
     mask = causal_padding_mask(valid, 6)
     assert mask.shape == (1, 1, 6, 6) and not mask[0, 0, 3, :2].any() and mask[0, 0, 3, 2:4].all()
@@ -119,7 +119,7 @@ def capture(module: torch.nn.Module, index: int = 2):
 def test_guidance_dropout_zeroes_h_in_training_only(unit):
     model = make_model(guidance_dropout=0.5, guidance_dropout_unit=unit)
     seen = capture(model.locdit)
-    b = DiTARBatch(torch.randint(1, 50, (8, 6)), torch.full((8,), 6), torch.randn(8, 40, 64), torch.full((8,), 40))
+    b = SpeechBatch(torch.randint(1, 50, (8, 6)), torch.full((8,), 6), torch.randn(8, 40, 64), torch.full((8,), 40))
     model.train()(b)
     zero = (seen[-1].abs().sum(-1) == 0).view(8, 10)  # 8 rows x 10 patches
     assert 0.2 < zero.float().mean() < 0.8
@@ -145,7 +145,7 @@ def test_bf16_autocast_forward_is_finite(tiny):
 
 def test_trainer_builds_sizes_from_presets():
     from ttsbench.systems.ditar.config import SIZES, DiTARConfig
-    from ttsbench.systems.ditar.train import model_config
+    from ttsbench.systems.speech.training.trainer import model_config
 
     assert model_config(DiTARConfig, {"size": "0.6b"}, 64) == SIZES["0.6b"]
     cfg = model_config(DiTARConfig, {"size": "tiny", "history_patches": 2}, 100)

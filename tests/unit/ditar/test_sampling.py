@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ttsbench.errors import InputError
-from ttsbench.systems.ditar.sampling import (SamplerConfig, alpha_sigma, diffuse, guided, noise_index,
+from ttsbench.systems.speech.sampling import (SamplerConfig, alpha_sigma, diffuse, guided, noise_index,
                                              predict_x0_eps, sample, time_grid)
 
 

@@ -57,8 +57,8 @@ def test_fixed_length_for_timing(prompts):
 
 
 def write_training_checkpoint(path, model, frontend, tokenizer):
-    """The dict `ttsbench train ditar` saves (systems/ditar/train.py), minus the optimizer state."""
-    from ttsbench.systems.ditar.configio import to_dict
+    """The dict `ttsbench train ditar` saves (systems/speech/training/trainer.py), minus the optimizer state."""
+    from ttsbench.configio import to_dict
 
     torch.save({"format": "ttsbench.ditar.train/1", "kind": "ditar", "step": 1, "model": model.state_dict(),
                 "model_config": to_dict(model.cfg), "tokenizer": {**tokenizer.describe(), "source": "mel"},
@@ -66,7 +66,7 @@ def write_training_checkpoint(path, model, frontend, tokenizer):
 
 
 def test_training_checkpoint_and_export_give_the_same_audio(prompts, tmp_path):
-    from ttsbench.systems.ditar.pretrained import export
+    from ttsbench.systems.speech.pretrained import export
 
     ref = load("ditar-tiny", {**FAST, "weight_seed": 3, "history": 2})
     (tmp_path / "run" / "checkpoints").mkdir(parents=True)

@@ -1,11 +1,11 @@
-"""Training FLOPs counting and the MFU peak table (systems/ditar/throughput.py)."""
+"""Training FLOPs counting and the MFU peak table (systems/speech/training/throughput.py)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from ttsbench.systems.ditar.throughput import StepCounter, peak_tflops
+from ttsbench.systems.speech.training.throughput import StepCounter, peak_tflops
 
 
 def test_a_counted_step_is_forward_plus_backward():

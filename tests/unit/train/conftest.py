@@ -50,7 +50,7 @@ def speech():
 @pytest.fixture(scope="session")
 def phones():
     """The model's real G2P front end (espeak-ng through phonemizer, shipped by espeakng-loader)."""
-    from ttsbench.systems.ditar.frontend import PhoneFrontend
+    from ttsbench.systems.speech.frontend import PhoneFrontend
 
     return PhoneFrontend()
 

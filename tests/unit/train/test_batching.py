@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ttsbench.systems.ditar.batching import _PlannedBatches, iterate_batches, plan_epoch
+from ttsbench.systems.speech.training.batching import _PlannedBatches, iterate_batches, plan_epoch
 
 LENGTHS = np.random.default_rng(0).integers(20, 400, size=500).tolist() + [5_000]  # one over budget
 
@@ -46,8 +46,8 @@ def test_ranks_get_disjoint_equal_shares(world):
 @pytest.fixture
 def cached(tmp_path, speech_manifest, phones):
     """A real latent/phone cache (mel tokenizer) over 40 short speech-like clips."""
-    from ttsbench.systems.ditar.data import build_cache, read_manifest
-    from ttsbench.systems.ditar.mel import MelTokenizer
+    from ttsbench.systems.speech.training.data import build_cache, read_manifest
+    from ttsbench.systems.speech.mel import MelTokenizer
 
     entries = read_manifest(speech_manifest(n=40, seconds=(0.05, 0.6)))
     return build_cache(entries, tmp_path / "cache", MelTokenizer(), phones)

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from ttsbench.errors import InputError
-from ttsbench.systems.ditar import checkpoint as ckpt
-from ttsbench.systems.ditar.configio import load_config, to_dict
-from ttsbench.systems.ditar.train import TrainConfig, lr_at
+from ttsbench.systems.speech.training import checkpoint as ckpt
+from ttsbench.configio import load_config, to_dict
+from ttsbench.systems.speech.training.trainer import TrainConfig, lr_at
 
 
 def test_ditar_configs_parse_with_overrides(repo_root):
@@ -43,7 +43,7 @@ def test_bad_overrides_are_one_line_errors(repo_root, override, message):
 
 
 def test_config_round_trips_through_a_dict(repo_root):
-    from ttsbench.systems.ditar.configio import from_dict
+    from ttsbench.configio import from_dict
 
     cfg = load_config(TrainConfig, repo_root / "configs" / "train_ditar_0.6b.toml")
     assert from_dict(TrainConfig, to_dict(cfg)) == cfg
@@ -82,7 +82,7 @@ def test_a_second_job_on_one_folder_is_refused(tmp_path):
 
 
 def test_module_lr_gives_modules_their_own_peak(repo_root):
-    from ttsbench.systems.ditar.train import param_groups
+    from ttsbench.systems.speech.training.trainer import param_groups
 
     cfg = load_config(TrainConfig, repo_root / "configs" / "train_distar_base.toml")
     assert cfg.optim.lr == 1.5e-4 and cfg.optim.module_lr["lm"] == 0.75e-4
@@ -105,7 +105,7 @@ def test_warmup_scales_each_peak(repo_root):
 def test_distar_module_lr_splits_ar_part_from_mdm(repo_root):
     from ttsbench.systems.distar.config import SIZES
     from ttsbench.systems.distar.model import DiSTAR
-    from ttsbench.systems.ditar.train import param_groups
+    from ttsbench.systems.speech.training.trainer import param_groups
 
     cfg = load_config(TrainConfig, repo_root / "configs" / "train_distar_base.toml")
     model = DiSTAR(SIZES["tiny"])

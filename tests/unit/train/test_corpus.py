@@ -31,7 +31,7 @@ def test_speakers_are_distinct_voices():
 def test_corpus_is_readable_by_the_trainer_and_resumes(tmp_path):
     import soundfile as sf
 
-    from ttsbench.systems.ditar.data import read_manifest
+    from ttsbench.systems.speech.training.data import read_manifest
 
     manifest = build_corpus(tmp_path / "c", speakers=2, per_speaker=2, seed=5)
     rows = [json.loads(line) for line in manifest.read_text().splitlines()]

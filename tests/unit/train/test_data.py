@@ -9,8 +9,8 @@ import torch
 
 from ttsbench.audio import read_audio
 from ttsbench.errors import InputError
-from ttsbench.systems.ditar.data import LatentReader, build_cache, read_manifest
-from ttsbench.systems.ditar.mel import MelConfig, MelTokenizer
+from ttsbench.systems.speech.training.data import LatentReader, build_cache, read_manifest
+from ttsbench.systems.speech.mel import MelConfig, MelTokenizer
 
 
 def test_cache_holds_exactly_what_the_tokenizer_encodes(tmp_path, speech_manifest, phones):

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from ttsbench.errors import InputError, MissingModelError
-from ttsbench.systems.ditar.mel import MelTokenizer, slaney_mel_filterbank
-from ttsbench.systems.ditar.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
+from ttsbench.systems.speech.mel import MelTokenizer, slaney_mel_filterbank
+from ttsbench.systems.speech.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
 
 TINY_VAE = {"encoder_channels": 4, "encoder_dilations": [1], "decoder_channels": 64,
             "resblock_kernel_sizes": [3], "resblock_dilations": [[1, 3]]}

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import torch
 
-from ttsbench.systems.ditar import distributed as D
-from ttsbench.systems.ditar.configio import load_config
-from ttsbench.systems.ditar.tokenizer import load_tokenizer
-from ttsbench.systems.ditar.vae.config import DiscriminatorConfig, VAEConfig, VAELossConfig
-from ttsbench.systems.ditar.vae.discriminators import Discriminators
-from ttsbench.systems.ditar.vae.model import VAETokenizer
-from ttsbench.systems.ditar.vae.train import VAETrainConfig, VAETrainer, train_vae
+from ttsbench.systems.speech.training import distributed as D
+from ttsbench.configio import load_config
+from ttsbench.systems.speech.tokenizer import load_tokenizer
+from ttsbench.systems.speech.vae.config import DiscriminatorConfig, VAEConfig, VAELossConfig
+from ttsbench.systems.speech.vae.discriminators import Discriminators
+from ttsbench.systems.speech.vae.model import VAETokenizer
+from ttsbench.systems.speech.vae.train import VAETrainConfig, VAETrainer, train_vae
 
 
 def tiny_cfg(manifest: Path, out: Path, **kw) -> VAETrainConfig:

@@ -10,8 +10,8 @@ T = ceil(S / hop_length) frames; T frames decode to T * hop_length samples.
 Registered tokenizers (``TOKENIZERS``; outside packages add more via the entry-point group
 ``ttsbench.tokenizers``):
 
-- ``vae``: the paper's VAE (``ttsbench.systems.ditar.vae``): 24 kHz -> 40 Hz x 64 (mean, logvar).
-- ``mel``: log-mel frames + Griffin-Lim (``ttsbench.systems.ditar.mel``); no training needed.
+- ``vae``: the paper's VAE (``ttsbench.systems.speech.vae``): 24 kHz -> 40 Hz x 64 (mean, logvar).
+- ``mel``: log-mel frames + Griffin-Lim (``ttsbench.systems.speech.mel``); no training needed.
 - ``rvq``: DiSTAR's J x K residual-VQ codes of a mel/vae base's latents (``systems/distar``).
 
 A tokenizer directory (``save(dir)`` / ``load_tokenizer(dir)``) holds ``tokenizer.json`` (name,
@@ -40,7 +40,7 @@ WEIGHTS_FILE = "weights.safetensors"
 
 TOKENIZERS: Registry[Any] = Registry(
     "speech tokenizer", entry_point_group="ttsbench.tokenizers",
-    builtin_packages=["ttsbench.systems.ditar.mel", "ttsbench.systems.ditar.vae.model",
+    builtin_packages=["ttsbench.systems.speech.mel", "ttsbench.systems.speech.vae.model",
                       "ttsbench.systems.distar.rvq_tokenizer"])
 
 

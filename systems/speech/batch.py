@@ -1,6 +1,7 @@
-"""The training batch DiTAR consumes; shared by the model, the data pipeline and the trainer.
+"""The training batch of the patch models (DiTAR, DiSTAR): shared by the models, the data pipeline
+and the trainer.
 
-Shapes: B batch, L phones, T latent frames, C latent channels.
+Shapes: B batch, L phones, T frames, C channels per frame (latent width, or J RVQ layers for codes).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import torch
 
 
 @dataclass
-class DiTARBatch:
+class SpeechBatch:
     """A padded batch of (phones, latents) pairs.
 
     phones: (B, L) int64 phone ids of [prompt text ; target text], right-padded with 0 (pad id).
     phone_lens: (B,) int64 number of valid phones per row.
-    latents: (B, T, C) float continuous speech tokens (VAE means, or mel frames), right-padded.
+    latents: (B, T, C) float continuous speech tokens (VAE means, or mel frames), or int64 RVQ codes
+        (B, T, J) for DiSTAR; right-padded.
     latent_lens: (B,) int64 number of valid frames per row.
     speaker: (B,) int64 speaker index, -1 when unknown (used only for sampling / analysis).
     """
@@ -27,9 +29,9 @@ class DiTARBatch:
     latent_lens: torch.Tensor
     speaker: torch.Tensor | None = None
 
-    def to(self, device: torch.device | str) -> DiTARBatch:
+    def to(self, device: torch.device | str) -> SpeechBatch:
         move = (lambda t: None if t is None else t.to(device, non_blocking=True))
-        return DiTARBatch(move(self.phones), move(self.phone_lens), move(self.latents),
+        return SpeechBatch(move(self.phones), move(self.phone_lens), move(self.latents),
                           move(self.latent_lens), move(self.speaker))
 
     @property

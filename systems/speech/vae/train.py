@@ -26,15 +26,15 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ttsbench.errors import InputError
-from ttsbench.systems.ditar import checkpoint as ckpt
-from ttsbench.systems.ditar import distributed as D
-from ttsbench.systems.ditar.configio import to_dict
-from ttsbench.systems.ditar.data import read_manifest
-from ttsbench.systems.ditar.vae.config import DiscriminatorConfig, VAEConfig, VAELossConfig
-from ttsbench.systems.ditar.vae.discriminators import Discriminators
-from ttsbench.systems.ditar.vae.losses import (MultiResolutionSpectralLoss, discriminator_loss,
+from ttsbench.systems.speech.training import checkpoint as ckpt
+from ttsbench.systems.speech.training import distributed as D
+from ttsbench.configio import to_dict
+from ttsbench.systems.speech.training.data import read_manifest
+from ttsbench.systems.speech.vae.config import DiscriminatorConfig, VAEConfig, VAELossConfig
+from ttsbench.systems.speech.vae.discriminators import Discriminators
+from ttsbench.systems.speech.vae.losses import (MultiResolutionSpectralLoss, discriminator_loss,
                                                feature_matching_loss, generator_adv_loss, kl_divergence)
-from ttsbench.systems.ditar.vae.model import VAETokenizer
+from ttsbench.systems.speech.vae.model import VAETokenizer
 
 CHECKPOINT_FORMAT = "ttsbench.vae.train/1"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from ttsbench.systems.ditar.mel import slaney_mel_filterbank
-from ttsbench.systems.ditar.tokenizer import LatentDist
-from ttsbench.systems.ditar.vae.config import VAELossConfig
+from ttsbench.systems.speech.mel import slaney_mel_filterbank
+from ttsbench.systems.speech.tokenizer import LatentDist
+from ttsbench.systems.speech.vae.config import VAELossConfig
 
 
 class MultiResolutionSpectralLoss(nn.Module):

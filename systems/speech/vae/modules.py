@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from ttsbench.systems.ditar.vae.config import VAEConfig
+from ttsbench.systems.speech.vae.config import VAEConfig
 
 
 class SnakeBeta(nn.Module):

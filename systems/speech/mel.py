@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from ttsbench.errors import InputError
-from ttsbench.systems.ditar.tokenizer import TOKENIZERS, LatentDist, SpeechTokenizer
+from ttsbench.systems.speech.tokenizer import TOKENIZERS, LatentDist, SpeechTokenizer
 
 
 @dataclass(frozen=True)

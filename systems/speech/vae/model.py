@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ttsbench.errors import InputError
-from ttsbench.systems.ditar.tokenizer import TOKENIZERS, LatentDist, SpeechTokenizer
-from ttsbench.systems.ditar.vae.config import VAEConfig
-from ttsbench.systems.ditar.vae.modules import Decoder, Encoder
+from ttsbench.systems.speech.tokenizer import TOKENIZERS, LatentDist, SpeechTokenizer
+from ttsbench.systems.speech.vae.config import VAEConfig
+from ttsbench.systems.speech.vae.modules import Decoder, Encoder
 
 
 class VAEOutput(NamedTuple):

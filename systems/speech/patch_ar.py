@@ -1,12 +1,10 @@
-"""Batched patch-AR generation (DiTAR, and DiSTAR by import): prompt prefill, KV-cached AR steps,
+"""Batched patch-autoregressive generation (DiTAR, DiSTAR): prompt prefill, KV-cached AR steps,
 per-item stop and noise.
 
-The loop needs from the model: `cfg` (patch_size, history_patches, history_frames, latent_dim =
-channels of one frame, stop_label), the `PatchLM` pieces (`_lm_input`, `new_cache`, `lm_prefill`,
-`lm_step`, `stop_prob`), `encode_patches(patches)`, `sample_patch(h, history, noise, sampler)`,
-`noise_spec(sampler) -> (shape, "normal" | "uniform")`, `default_sampler()`, and optionally
-`unit_dtype` (torch.long for DiSTAR's codes; default the weights' dtype). Frames are zero-padded,
-so 0 must mean "padding" in the model's units (DiSTAR shifts its codes by one for this).
+A model takes part by implementing `PatchAR` (five members, below): its `PatchLM`, the geometry of
+its frames (`PatchUnits`), the aggregation encoder (`encode_patches`), its patch head
+(`sample_patch`) and the noise that head draws per step (`noise_spec`). Frames are zero-padded, so
+0 must mean "padding" in the model's units (DiSTAR shifts its codes by one for this).
 
 Layout. Row b's prefix is [phones_b ; prompt patch embeddings_b] (prompt frames padded to a
 multiple of P on `cfg.pad_side`), left-padded to the longest prefix so that every row's next
@@ -29,15 +27,59 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
-from ttsbench.errors import InputError
-from ttsbench.systems.ditar.sampling import SamplerConfig
 
-if TYPE_CHECKING:
-    from ttsbench.systems.ditar.model import DiTAR
+from ttsbench.errors import InputError
+from ttsbench.systems.speech.patch_lm import PatchLM
+from ttsbench.systems.speech.patches import history_windows, patchify
+
+
+@dataclass(frozen=True)
+class PatchUnits:
+    """The frames a patch model generates.
+
+    patch_size: P frames per AR step. history_patches: clean previous patches the head sees.
+    channels: C values per frame (latent width, or J RVQ layers). pad_side: where a prompt is
+    zero-padded to whole patches ("left" | "right"). stop_label: "after_last" | "on_last" (when
+    the stop check runs, see the module docstring). dtype: the frames' dtype (torch.long for
+    codes); None means the weights' dtype.
+    """
+
+    patch_size: int
+    history_patches: int
+    channels: int
+    pad_side: str = "left"
+    stop_label: str = "after_last"
+    dtype: torch.dtype | None = None
+
+    @property
+    def history_frames(self) -> int:
+        return self.history_patches * self.patch_size
+
+
+class PatchAR(Protocol):
+    """What `iter_patches` needs from a model."""
+
+    @property
+    def patch_lm(self) -> PatchLM: ...
+
+    @property
+    def units(self) -> PatchUnits: ...
+
+    def encode_patches(self, patches: Tensor) -> Tensor:
+        """(..., P, C) frames -> (..., D) LM input embeddings (the aggregation encoder)."""
+        ...
+
+    def sample_patch(self, h: Tensor, history: Tensor, noise: Tensor, sampler: Any) -> Tensor:
+        """h (B, D), history (B, H, C), this step's noise (B, *shape) -> the next patch (B, P, C)."""
+        ...
+
+    def noise_spec(self, sampler: Any) -> tuple[tuple[int, ...], str]:
+        """The per-row, per-step draw: (shape, "normal" | "uniform")."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -94,38 +136,35 @@ class Prefix:
     history: Tensor  # (B, H, C) the prompt's last history_patches patches (zeros if fewer)
 
 
-def build_prefix(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor]) -> Prefix:
-    """Phones and prompt latents of every row -> the LM prefix (see the module docstring)."""
-    from ttsbench.systems.ditar.model import history_windows, patchify
-
-    cfg = model.cfg
-    weight = model.phone_embed.weight
-    device, dtype = weight.device, weight.dtype
+def build_prefix(model: PatchAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor]) -> Prefix:
+    """Phones and prompt frames of every row -> the LM prefix (see the module docstring)."""
+    units, lm = model.units, model.patch_lm
+    device, dtype = lm.weight.device, lm.weight.dtype
     if len(phones) != len(prompts) or not phones:
         raise InputError(f"generate: {len(phones)} phone sequences for {len(prompts)} prompts")
     for i, (ph, pr) in enumerate(zip(phones, prompts)):
         if len(ph) == 0:
             raise InputError(f"generate: row {i} has no phones (empty text)")
-        if pr.dim() != 2 or pr.shape[1] != cfg.latent_dim:
-            raise InputError(f"generate: row {i} prompt latents are {tuple(pr.shape)}, expected (T, {cfg.latent_dim})")
-    if max(max(p) for p in phones) >= cfg.phone_vocab:
-        raise InputError(f"generate: a phone id exceeds the model's table of {cfg.phone_vocab}")
+        if pr.dim() != 2 or pr.shape[1] != units.channels:
+            raise InputError(f"generate: row {i} prompt frames are {tuple(pr.shape)}, expected (T, {units.channels})")
+    if max(max(p) for p in phones) >= lm.phone_vocab:
+        raise InputError(f"generate: a phone id exceeds the model's table of {lm.phone_vocab}")
     B = len(phones)
     phone_lens = torch.tensor([len(p) for p in phones], device=device)
     phone_ids = torch.zeros(B, int(phone_lens.max()), dtype=torch.long, device=device)
     for i, p in enumerate(phones):
         phone_ids[i, :len(p)] = torch.as_tensor(list(p), dtype=torch.long)
     lat_lens = torch.tensor([int(p.shape[0]) for p in prompts], device=device)
-    unit_dtype = getattr(model, "unit_dtype", None) or dtype
-    latents = torch.zeros(B, max(int(lat_lens.max()), 1), cfg.latent_dim, device=device, dtype=unit_dtype)
+    unit_dtype = units.dtype or dtype
+    latents = torch.zeros(B, max(int(lat_lens.max()), 1), units.channels, device=device, dtype=unit_dtype)
     for i, p in enumerate(prompts):
         latents[i, :p.shape[0]] = p.to(device, unit_dtype)
-    patches, _, n = patchify(latents, lat_lens, cfg.patch_size, cfg.pad_side)  # (B, Np, P, C)
+    patches, _, n = patchify(latents, lat_lens, units.patch_size, units.pad_side)  # (B, Np, P, C)
     has_patch = torch.arange(patches.shape[1], device=device)[None] < n[:, None]
-    emb = torch.zeros(B, patches.shape[1], cfg.lm_dim, device=device, dtype=dtype)
+    emb = torch.zeros(B, patches.shape[1], lm.width, device=device, dtype=dtype)
     if bool(has_patch.any()):
         emb[has_patch] = model.encode_patches(patches[has_patch]).to(dtype)
-    right = model._lm_input(phone_ids, phone_lens, emb, n)  # (B, S0, D) right-padded
+    right = lm.inputs(phone_ids, phone_lens, emb, n)  # (B, S0, D) right-padded
     S0 = right.shape[1]
     pad = S0 - (phone_lens + n)  # (B,) left padding per row
     s = torch.arange(S0, device=device)[None]
@@ -133,20 +172,21 @@ def build_prefix(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
     embeds = right.gather(1, src.clamp(min=0)[..., None].expand_as(right)) * (src >= 0)[..., None]
     key_valid = (src >= 0) if bool((pad > 0).any()) else None
     with_next = torch.cat([patches, patches.new_zeros(B, 1, *patches.shape[2:])], dim=1)
-    windows = history_windows(with_next, cfg.history_patches)  # (B, Np + 1, H, C)
+    windows = history_windows(with_next, units.history_patches)  # (B, Np + 1, H, C)
     history = windows[torch.arange(B, device=device), n]  # the window in front of patch n_b
     return Prefix(embeds, src.clamp(min=0), key_valid, history)
 
 
-def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
-                 generators: Sequence[torch.Generator], sampler: SamplerConfig | None = None,
-                 gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None) -> Iterator[PatchStep]:
-    """Yield every AR step's patches as soon as LocDiT has sampled them (see the module docstring).
+def iter_patches(model: PatchAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
+                 generators: Sequence[torch.Generator], sampler: Any, gen: GenerationConfig | None = None,
+                 row_max: Sequence[int] | None = None) -> Iterator[PatchStep]:
+    """Yield every AR step's patches as soon as the patch head has sampled them (module docstring).
 
-    `row_max` caps each row's patches (default: `gen.max_patches` for all); a row that reaches its
-    cap ends without the stop head.
+    `sampler` is the head's setting (DiTAR: `SamplerConfig`, DiSTAR: `InfillConfig`). `row_max`
+    caps each row's patches (default: `gen.max_patches` for all); a row that reaches its cap ends
+    without the stop head.
     """
-    cfg, sampler, gen = model.cfg, sampler or model.default_sampler(), gen or GenerationConfig()
+    units, lm, gen = model.units, model.patch_lm, gen or GenerationConfig()
     if len(generators) != len(phones):
         raise InputError(f"generate: {len(generators)} generators for {len(phones)} rows (one per row)")
     caps = [min(int(r), gen.max_patches) for r in row_max] if row_max is not None else [gen.max_patches] * len(phones)
@@ -157,16 +197,16 @@ def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
     device, dtype = prefix.embeds.device, prefix.embeds.dtype
     steps = max(caps)
     limit = torch.tensor(caps, device=device)
-    cache = model.new_cache(B, S0 + steps, device, _compute_dtype(device, dtype))
-    h = model.lm_prefill(prefix.embeds, prefix.positions, prefix.key_valid, cache)[:, -1]  # (B, D)
+    cache = lm.new_cache(B, S0 + steps, device, _compute_dtype(device, dtype))
+    h = lm.prefill(prefix.embeds, prefix.positions, prefix.key_valid, cache)[:, -1]  # (B, D)
     position, key_valid, history = prefix.positions[:, -1:], prefix.key_valid, prefix.history
     noise_shape, noise_kind = model.noise_spec(sampler)
     noise = NoiseBank(generators, noise_shape, device, gen.noise_block, noise_kind)
     active = torch.ones(B, dtype=torch.bool, device=device)
     count = torch.zeros(B, dtype=torch.long, device=device)
-    after_last = cfg.stop_label == "after_last"
+    after_last = units.stop_label == "after_last"
     for step in range(steps):
-        may_stop = (model.stop_prob(h) > gen.stop_threshold)
+        may_stop = (lm.stop_prob(h) > gen.stop_threshold)
         if after_last:
             active &= ~(may_stop & (count >= gen.min_patches))
             if not bool(active.any()):
@@ -180,13 +220,13 @@ def iter_patches(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequenc
         active &= count < limit
         if step + 1 == steps or not bool(active.any()):
             return
-        if cfg.history_patches:
-            history = torch.cat([history, x.to(history.dtype)], dim=1)[:, -cfg.history_frames:]
+        if units.history_patches:
+            history = torch.cat([history, x.to(history.dtype)], dim=1)[:, -units.history_frames:]
         position = position + 1
         if key_valid is not None:
             key_valid = torch.cat([key_valid, key_valid.new_ones(B, 1)], dim=1)
         emb = model.encode_patches(x.to(dtype) if x.is_floating_point() else x)[:, None]  # (B, 1, D)
-        h = model.lm_step(emb, cache, position, key_valid)[:, 0]
+        h = lm.step(emb, cache, position, key_valid)[:, 0]
 
 
 def _compute_dtype(device: torch.device, weight_dtype: torch.dtype) -> torch.dtype:
@@ -199,11 +239,11 @@ def _compute_dtype(device: torch.device, weight_dtype: torch.dtype) -> torch.dty
     return weight_dtype
 
 
-def generate(model: DiTAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
-             generators: Sequence[torch.Generator], sampler: SamplerConfig | None = None,
-             gen: GenerationConfig | None = None, row_max: Sequence[int] | None = None) -> list[Tensor]:
-    """Run `iter_patches` to the end; per row its generated latents (n_b * P, C), fp32."""
-    empty = torch.zeros(0, model.cfg.latent_dim, device=model.phone_embed.weight.device)
+def generate(model: PatchAR, phones: Sequence[Sequence[int]], prompts: Sequence[Tensor],
+             generators: Sequence[torch.Generator], sampler: Any, gen: GenerationConfig | None = None,
+             row_max: Sequence[int] | None = None) -> list[Tensor]:
+    """Run `iter_patches` to the end; per row its generated frames (n_b * P, C), fp32."""
+    empty = torch.zeros(0, model.units.channels, device=model.patch_lm.weight.device)
     return collect(iter_patches(model, phones, prompts, generators, sampler, gen, row_max), len(phones), empty)
 
 

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import torch
 
 from ttsbench.errors import InputError
-from ttsbench.systems.ditar.batch import DiTARBatch
+from ttsbench.systems.speech.batch import SpeechBatch
 
 SHARD_SIZE = 256  # utterances per cache shard
 
@@ -217,11 +217,11 @@ class LatentReader:
             self._open[path] = safe_open(str(path), framework="pt")
         return self._open[path].get_tensor(str(row))
 
-    def collate(self, rows: Sequence[int]) -> DiTARBatch:
-        """Right-pad phones with 0 and latents with zeros into a DiTARBatch."""
+    def collate(self, rows: Sequence[int]) -> SpeechBatch:
+        """Right-pad phones with 0 and latents with zeros into a SpeechBatch."""
         latents = [self.latents(r) for r in rows]
         phones = [torch.tensor(self.data.phones[r], dtype=torch.long) for r in rows]
-        return DiTARBatch(
+        return SpeechBatch(
             phones=torch.nn.utils.rnn.pad_sequence(phones, batch_first=True, padding_value=0),
             phone_lens=torch.tensor([len(p) for p in phones], dtype=torch.long),
             latents=torch.nn.utils.rnn.pad_sequence(latents, batch_first=True, padding_value=0.0),

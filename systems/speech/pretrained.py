@@ -105,7 +105,7 @@ def resolve_tokenizer(ckpt: LoadedCheckpoint | None, override: str, cache_dir: P
                       device: str) -> Any:
     """The speech tokenizer: `override` (folder or registered name) > the export's tokenizer/ >
     the training checkpoint's recorded source > "mel" (random-weight models only)."""
-    from ttsbench.systems.ditar.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
+    from ttsbench.systems.speech.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
 
     source = override or (str(ckpt.tokenizer_dir) if ckpt and ckpt.tokenizer_dir else "") or \
         (str(ckpt.tokenizer_info.get("source", "")) if ckpt else "") or "mel"

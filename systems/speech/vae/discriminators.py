@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm, weight_norm
 
-from ttsbench.systems.ditar.vae.config import DiscriminatorConfig
+from ttsbench.systems.speech.vae.config import DiscriminatorConfig
 
 LRELU_SLOPE = 0.1  # HiFi-GAN
 

@@ -22,8 +22,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ttsbench.errors import InputError
-from ttsbench.systems.ditar.batch import DiTARBatch
-from ttsbench.systems.ditar.data import CachedData, LatentReader
+from ttsbench.systems.speech.batch import SpeechBatch
+from ttsbench.systems.speech.training.data import CachedData, LatentReader
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,13 @@ class _PlannedBatches(Dataset):
     def __len__(self) -> int:
         return len(self.plan)
 
-    def __getitem__(self, i: int) -> DiTARBatch:
+    def __getitem__(self, i: int) -> SpeechBatch:
         return self.reader.collate(self.plan[i])
 
 
 def iterate_batches(data: CachedData, *, max_frames: int, seed: int, start: DataPosition = DataPosition(),
                     rank: int = 0, world_size: int = 1, bucket_size: int = 2048, num_workers: int = 0,
-                    pin_memory: bool = False) -> Iterator[tuple[DataPosition, DiTARBatch]]:
+                    pin_memory: bool = False) -> Iterator[tuple[DataPosition, SpeechBatch]]:
     """Endless (position after this batch, batch) pairs, epoch after epoch, from `start` on."""
     for epoch in count(start.epoch):
         plan = plan_epoch(data.frames, max_frames=max_frames, seed=seed, epoch=epoch, rank=rank,
