@@ -17,13 +17,13 @@ from ttsbench.errors import TTSBenchError
 
 EPILOG = """examples:
   ttsbench demo                                         the embedded demo, offline, on CPU
-  ttsbench list systems                                 what is registered (also: metrics, testsets, recipes)
-  ttsbench run --system espeak-ng --testset demo --metrics wer-whisper-tiny-en --seed 0
-  ttsbench score GENERATED_DIR --testset seedtts-en --metrics seedtts-en
+  ttsbench list systems                                 what is registered (also: metrics, prompt-sets, normalizers)
+  ttsbench run --system espeak-ng --prompt-set demo --metrics wer-whisper-tiny-en --seed 0
+  ttsbench score GENERATED_DIR --prompt-set seedtts-en --metrics seedtts-en
   ttsbench report runs/ --format md --plot quality_vs_cost.png
   ttsbench check RUN_DIR --baseline baseline.json
   ttsbench flops --system ditar --nfe 10
-  ttsbench bitrate --system distar-base:checkpoint=PATH --testset demo --metrics duration   (L' = 1..J)
+  ttsbench bitrate --system distar-base:checkpoint=PATH --prompt-set demo --metrics duration   (L' = 1..J)
 """
 
 

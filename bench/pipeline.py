@@ -12,7 +12,7 @@ from ttsbench.runner import RunPaths, load_context, prepare, synthesize_all, wri
 from ttsbench.scoring import build_metric, score_all, summarize
 from ttsbench.spec import MetricSpec, RunSpec
 from ttsbench.store import append_jsonl, latest, read_json, read_jsonl, write_json
-from ttsbench.testsets import load_testset
+from ttsbench.prompt_sets import load_prompt_set
 
 
 def run(spec: RunSpec, *, progress: bool = True) -> Path:
@@ -38,7 +38,7 @@ def run(spec: RunSpec, *, progress: bool = True) -> Path:
     return paths.root
 
 
-def score_dir(wav_dir: Path, testset: str, metrics: Sequence[MetricSpec], *, out: Path,
+def score_dir(wav_dir: Path, prompt_set: str, metrics: Sequence[MetricSpec], *, out: Path,
               name: str | None = None, audio_root: Path | None = None, limit: int | None = None,
               allow_missing: bool = False, device: str = "cpu", cache_dir: Path | None = None,
               progress: bool = True) -> Path:
@@ -50,7 +50,7 @@ def score_dir(wav_dir: Path, testset: str, metrics: Sequence[MetricSpec], *, out
     wav_dir = Path(wav_dir).resolve()
     if not wav_dir.is_dir():
         raise InputError(f"not a directory: {wav_dir}")
-    pset = load_testset(testset, audio_root=audio_root)
+    pset = load_prompt_set(prompt_set, audio_root=audio_root)
     prompts = list(pset.prompts if limit is None else pset.prompts[:limit])
     missing = [p.utt_id for p in prompts if not (wav_dir / f"{p.utt_id}.wav").is_file()]
     if missing and not allow_missing:
@@ -59,7 +59,7 @@ def score_dir(wav_dir: Path, testset: str, metrics: Sequence[MetricSpec], *, out
     system = name or f"external-{wav_dir.name}"
     run_id = hashlib.sha256(f"{wav_dir}|{pset.checksum}".encode()).hexdigest()[:12]
     paths = RunPaths(Path(out) / pset.name / system / run_id)
-    spec = RunSpec(system=_external_spec(system, wav_dir), testset=testset, metrics=tuple(metrics),
+    spec = RunSpec(system=_external_spec(system, wav_dir), prompt_set=prompt_set, metrics=tuple(metrics),
                    limit=limit, device=device, out=Path(out), audio_root=audio_root, cache_dir=cache_dir)
     write_manifest(paths, spec, pset, {"system": {"name": system, "external_dir": str(wav_dir)}})
     _record_external(paths, prompts, wav_dir, set(missing))

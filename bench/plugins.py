@@ -15,25 +15,27 @@ METRICS: Registry[Any] = Registry(
 ASR: Registry[Any] = Registry(
     "asr backend", entry_point_group="ttsbench.asr", builtin_packages=["ttsbench.metrics"],
     list_command="ttsbench list asr")
-RECIPES: Registry[Any] = Registry(
-    "recipe", entry_point_group="ttsbench.recipes", builtin_packages=["ttsbench.metrics"],
-    list_command="ttsbench list recipes")
+NORMALIZERS: Registry[Any] = Registry(
+    "normalizer", entry_point_group="ttsbench.normalizers", builtin_packages=["ttsbench.metrics"],
+    list_command="ttsbench list normalizers", old_groups=["ttsbench.recipes"])
 
 
-def _load_builtin_testsets(registry: Registry[Any]) -> None:
-    from ttsbench.testsets import register_builtin_testsets
+def _load_builtin_prompt_sets(registry: Registry[Any]) -> None:
+    from ttsbench.prompt_sets import register_builtin_prompt_sets
 
-    register_builtin_testsets(registry)
+    register_builtin_prompt_sets(registry)
 
 
-TESTSETS: Registry[Any] = Registry(
-    "prompt set", entry_point_group="ttsbench.testsets", builtin_loader=_load_builtin_testsets,
-    list_command="ttsbench list testsets")
+PROMPT_SETS: Registry[Any] = Registry(
+    "prompt set", entry_point_group="ttsbench.prompt_sets", builtin_loader=_load_builtin_prompt_sets,
+    list_command="ttsbench list prompt-sets", old_groups=["ttsbench.testsets"])
 ARCHS: Registry[Any] = Registry(
     "architecture", entry_point_group="ttsbench.archs", builtin_packages=["ttsbench.metrics"],
     list_command="ttsbench list archs")
 
+# `ttsbench list KIND`; the names these registries had before (kept for one release) in REGISTRY_ALIASES.
 REGISTRIES: dict[str, Registry[Any]] = {
-    "systems": SYSTEMS, "metrics": METRICS, "asr": ASR, "recipes": RECIPES,
-    "testsets": TESTSETS, "archs": ARCHS,
+    "systems": SYSTEMS, "metrics": METRICS, "asr": ASR, "normalizers": NORMALIZERS,
+    "prompt-sets": PROMPT_SETS, "archs": ARCHS,
 }
+REGISTRY_ALIASES = {"testsets": "prompt-sets", "recipes": "normalizers"}

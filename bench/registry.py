@@ -28,9 +28,11 @@ class Registry(Generic[T]):
 
     def __init__(self, kind: str, *, entry_point_group: str, builtin_packages: Iterable[str] = (),
                  builtin_loader: Callable[[Registry[T]], None] | None = None,
-                 list_command: str | None = None) -> None:
+                 list_command: str | None = None, old_groups: Iterable[str] = ()) -> None:
+        """`old_groups`: entry-point groups this registry had under an earlier name, still read."""
         self.kind = kind
         self.entry_point_group = entry_point_group
+        self._groups = (entry_point_group, *old_groups)
         self._builtin_packages = tuple(builtin_packages)
         self._builtin_loader = builtin_loader
         self._list_command = list_command
@@ -69,10 +71,10 @@ class Registry(Generic[T]):
             _import_tree(package)
         if self._builtin_loader is not None:
             self._builtin_loader(self)
-        for ep in metadata.entry_points(group=self.entry_point_group):
-            if ep.name in self._items:
-                continue
-            self._lazy[ep.name] = ep
+        for group in self._groups:
+            for ep in metadata.entry_points(group=group):
+                if ep.name not in self._items and ep.name not in self._lazy:
+                    self._lazy[ep.name] = ep
 
     @property
     def _lazy(self) -> dict[str, metadata.EntryPoint]:

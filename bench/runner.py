@@ -24,7 +24,7 @@ from ttsbench.console import progress as progress_bar
 from ttsbench.errors import TTSBenchError
 from ttsbench.spec import RunSpec
 from ttsbench.store import append_jsonl, latest, read_json, read_jsonl, write_json
-from ttsbench.testsets import PromptSet, load_testset
+from ttsbench.prompt_sets import PromptSet, load_prompt_set
 from ttsbench.types import LoadContext, Prompt
 
 
@@ -69,7 +69,7 @@ def prepare(spec: RunSpec) -> tuple[PromptSet, list[Prompt], RunPaths]:
         raise TTSBenchError(f"--limit must be >= 0, got {spec.limit}")
     if spec.batch_size < 1:
         raise TTSBenchError(f"--batch-size must be >= 1, got {spec.batch_size}")
-    pset = load_testset(spec.testset, audio_root=spec.audio_root)
+    pset = load_prompt_set(spec.prompt_set, audio_root=spec.audio_root)
     prompts = list(pset.prompts if spec.limit is None else pset.prompts[: spec.limit])
     return pset, prompts, run_paths(spec, pset)
 

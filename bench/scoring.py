@@ -105,7 +105,7 @@ def _row(utt_id: str, metric: str, fp: str, *, stats: dict[str, Any] | None = No
     return {**row, **(stats or {})}
 
 
-def summarize(run_id: str, system: str, testset: str, seed: int, prompts: Sequence[Prompt],
+def summarize(run_id: str, system: str, prompt_set: str, seed: int, prompts: Sequence[Prompt],
               synth_path: Path, scores_path: Path, metric_info: dict[str, dict[str, Any]],
               metric_specs: Sequence[MetricSpec], cost: dict[str, Any] | None) -> dict[str, Any]:
     """summary.json: counts (expected / synthesized / scored / failed) and every metric's aggregates."""
@@ -117,7 +117,7 @@ def summarize(run_id: str, system: str, testset: str, seed: int, prompts: Sequen
     audio = sum(r.get("audio_seconds") or 0.0 for r in ok)
     scores = latest(read_jsonl(scores_path), ("utt_id", "metric", "fingerprint_id"))
     summary = {
-        "schema_version": 1, "run_id": run_id, "system": system, "testset": testset, "seed": seed,
+        "schema_version": 1, "run_id": run_id, "system": system, "testset": prompt_set, "seed": seed,
         "n_expected": len(prompts),
         "synth": {"ok": len(ok), "failed": len(failed), "missing": len(prompts) - len(synth),
                   "failed_ids": sorted(r["utt_id"] for r in failed),

@@ -39,7 +39,7 @@ class RunSpec:
     """One run: a system x a prompt set x metrics x a seed."""
 
     system: SystemSpec
-    testset: str
+    prompt_set: str
     metrics: tuple[MetricSpec, ...] = ()
     seed: int = 0
     limit: int | None = None
@@ -50,17 +50,21 @@ class RunSpec:
     cache_dir: Path | None = None
     allow_download: bool = False
 
-    def identity(self, testset_checksum: str) -> dict[str, Any]:
-        """What the run id hashes: everything that determines the generated audio."""
-        return {"system": self.system.to_json(), "testset": self.testset,
-                "testset_checksum": testset_checksum, "seed": self.seed}
+    def identity(self, prompt_set_checksum: str) -> dict[str, Any]:
+        """What the run id hashes: everything that determines the generated audio.
 
-    def run_id(self, testset_checksum: str) -> str:
-        blob = json.dumps(self.identity(testset_checksum), sort_keys=True).encode()
+        The key names are frozen ("testset" predates the name "prompt set"): renaming them would
+        give every existing run directory a new id, and re-runs would no longer resume.
+        """
+        return {"system": self.system.to_json(), "testset": self.prompt_set,
+                "testset_checksum": prompt_set_checksum, "seed": self.seed}
+
+    def run_id(self, prompt_set_checksum: str) -> str:
+        blob = json.dumps(self.identity(prompt_set_checksum), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def to_json(self) -> dict[str, Any]:
-        return {"system": self.system.to_json(), "testset": self.testset,
+        return {"system": self.system.to_json(), "testset": self.prompt_set,
                 "metrics": [m.to_json() for m in self.metrics], "seed": self.seed, "limit": self.limit,
                 "batch_size": self.batch_size, "device": self.device,
                 "audio_root": str(self.audio_root) if self.audio_root else None}
@@ -97,10 +101,15 @@ def load_toml(path: Path) -> RunSpec:
         raise TTSBenchError(f"{path}: not valid TOML: {err}") from None
     _only(raw, {"run", "system", "metric", "paths"}, path, "top level")
     run, system, paths = raw.get("run", {}), dict(raw.get("system", {})), raw.get("paths", {})
-    _only(run, {"testset", "seed", "limit", "batch_size", "device", "out", "audio_root"}, path, "[run]")
+    _only(run, {"prompt_set", "testset", "seed", "limit", "batch_size", "device", "out", "audio_root"}, path, "[run]")
     _only(paths, {"cache_dir", "allow_download"}, path, "[paths]")
-    if "name" not in system or "testset" not in run:
-        raise TTSBenchError(f"{path}: needs [system] name = ... and [run] testset = ...")
+    if "testset" in run:  # the name before "prompt set"; accepted for one release
+        if "prompt_set" in run:
+            raise TTSBenchError(f"{path}: [run] sets both prompt_set and its deprecated alias testset")
+        print(f"ttsbench: {path}: [run] testset is deprecated; write prompt_set", file=sys.stderr)
+        run = {**run, "prompt_set": run["testset"]}
+    if "name" not in system or "prompt_set" not in run:
+        raise TTSBenchError(f"{path}: needs [system] name = ... and [run] prompt_set = ...")
     name, ckpt = system.pop("name"), system.pop("checkpoint", None)
     metrics = []
     for m in raw.get("metric", []):
@@ -109,7 +118,7 @@ def load_toml(path: Path) -> RunSpec:
             raise TTSBenchError(f"{path}: every [[metric]] needs a name")
         metrics.append(MetricSpec(m.pop("name"), m))
     return RunSpec(
-        system=SystemSpec(name, system, Path(ckpt) if ckpt else None), testset=run["testset"],
+        system=SystemSpec(name, system, Path(ckpt) if ckpt else None), prompt_set=run["prompt_set"],
         metrics=tuple(metrics), seed=int(run.get("seed", 0)), limit=run.get("limit"),
         batch_size=int(run.get("batch_size", 1)), device=run.get("device", "cpu"),
         out=Path(run.get("out", "runs")), audio_root=_path(run.get("audio_root")),

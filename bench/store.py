@@ -2,7 +2,7 @@
 
 Layout (schema_version 1)::
 
-    <out>/<testset>/<system>/<run_id>/
+    <out>/<prompt set>/<system>/<run_id>/
       run.json      spec, versions, git sha, device, prompt-set checksum, metric fingerprints, cost
       wavs/<utt_id>.wav
       synth.jsonl   {"utt_id","seed","status","error","seconds","audio_seconds","sample_rate","batch_size"}
@@ -150,15 +150,3 @@ def find_runs(paths: Iterable[str | Path]) -> list[Path]:
         raise InputError(f"no run.json found under {', '.join(map(str, paths))}")
     return found
 
-
-def tidy(run_dirs: Iterable[str | Path]) -> pd.DataFrame:
-    """Long rows (run_id, system, testset, metric, key, value) from the summaries of runs."""
-    rows = []
-    for run_dir in run_dirs:
-        rec = load_run(run_dir)
-        s = rec.summary
-        for metric, m in s.get("metrics", {}).items():
-            for key, value in m.get("values", {}).items():
-                rows.append({"run_id": s.get("run_id"), "system": s.get("system"),
-                             "testset": s.get("testset"), "metric": metric, "key": key, "value": value})
-    return pd.DataFrame(rows, columns=["run_id", "system", "testset", "metric", "key", "value"])

@@ -1,6 +1,6 @@
-"""Metric recipes. Each module registers with `@METRICS.register(name)` (and RECIPES, ASR).
+"""Metric recipes. Each module registers with `@METRICS.register(name)` (and NORMALIZERS, ASR).
 
-  text.py      named normalizers of the reference scorers (RECIPES: seedtts-en, seedtts-zh, f5-en, hubert-en)
+  text.py      named normalizers of the reference scorers (NORMALIZERS: seedtts-en, seedtts-zh, f5-en, hubert-en)
   wer.py       WER recipes (seedtts-en, seedtts-zh, f5-en, hubert-en) on the ASR backends in asr/
   sim/         sim-wavlm-ecapa (WavLM-large + ECAPA-TDNN, SIM-o / SIM-r)
   mos/         utmos22-strong (UTMOS22 strong learner)

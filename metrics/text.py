@@ -1,4 +1,4 @@
-"""Named text normalizers of the published WER recipes, registered in RECIPES.
+"""Named text normalizers of the published WER recipes, registered in NORMALIZERS.
 
 Each normalizer reproduces the text handling of one reference scorer, step for step, so that a WER
 computed here equals theirs on the same transcripts:
@@ -28,7 +28,7 @@ from typing import Any
 
 from zhon.hanzi import punctuation as _ZHON_PUNCTUATION
 
-from ttsbench.plugins import RECIPES
+from ttsbench.plugins import NORMALIZERS
 
 #: Punctuation deleted by seed-tts-eval and F5-TTS: full-width / CJK marks (incl. curly quotes,
 #: dashes, the ellipsis and the ideographic space U+3000) followed by ASCII punctuation.
@@ -90,7 +90,7 @@ class TextNormalizer:
 
     Attributes:
         name: registry name (the WER recipe that defines it).
-        description: one line for `ttsbench list recipes`.
+        description: one line for `ttsbench list normalizers`.
         reference: the reference implementation it reproduces.
         rule: the function applied to both reference and hypothesis text.
         unit: "word" or "char" (what one token is; a char unit makes the WER a CER).
@@ -120,7 +120,7 @@ class TextNormalizer:
                 "unit": self.unit, "hyp_conversion": self.hyp_conversion}
 
 
-NORMALIZERS = (
+BUILTIN = (
     TextNormalizer(
         "seedtts-en", "seed-tts-eval English: punctuation (zhon + ASCII) deleted except ', lowercase, no numbers",
         "BytedanceSpeech/seed-tts-eval run_wer.py process_one (lang=en)", seedtts_en),
@@ -136,15 +136,15 @@ NORMALIZERS = (
         "k2-fsa/ZipVoice zipvoice/eval/wer/hubert.py post_process", hubert_en),
 )
 
-for _normalizer in NORMALIZERS:
-    RECIPES.add(_normalizer.name, _normalizer)
+for _normalizer in BUILTIN:
+    NORMALIZERS.add(_normalizer.name, _normalizer)
 
 
 def get_normalizer(name: str) -> TextNormalizer:
     """The registered normalizer `name` (an unknown name raises UnknownNameError with suggestions)."""
-    obj = RECIPES.get(name)
+    obj = NORMALIZERS.get(name)
     if not isinstance(obj, TextNormalizer):
         from ttsbench.errors import InputError
 
-        raise InputError(f"recipe {name!r} is not a text normalizer")
+        raise InputError(f"{name!r} is not a text normalizer")
     return obj

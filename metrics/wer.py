@@ -62,7 +62,7 @@ class WERRecipe(Metric):
     """Base of every WER recipe. Subclasses set the class attributes; nothing else is needed.
 
     Class attributes:
-        normalizer: name of a registered TextNormalizer (RECIPES).
+        normalizer: name of a registered TextNormalizer (NORMALIZERS).
         asr: name of the ASR backend (ASR registry).
         asr_params: decode parameters; options may override the keys listed here.
         model_id: the published model the recipe names (e.g. "openai/whisper-large-v3").

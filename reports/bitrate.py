@@ -48,7 +48,7 @@ class BitrateTable:
     """A sweep: rows in L' order plus what the columns mean."""
 
     system: str
-    testset: str
+    prompt_set: str
     rows: tuple[BitrateRow, ...]
     num_layers: int | None  # J
     codebook_size: int | None  # K
@@ -105,7 +105,7 @@ def collect(run_dirs: Sequence[str | Path]) -> BitrateTable:
     system = run0.get("system") or {}
     cost = run0.get("cost") or summary0.get("cost") or {}
     return BitrateTable(
-        system=str(summary0.get("system") or system.get("name") or "?"), testset=str(summary0.get("testset") or "?"),
+        system=str(summary0.get("system") or system.get("name") or "?"), prompt_set=str(summary0.get("testset") or "?"),
         rows=rows, num_layers=(system.get("model_config") or {}).get("num_layers"),
         codebook_size=_codebook_size(system), frame_rate=_frame_rate(system), metrics=metrics,
         cost={k: cost.get(k) for k in ("unit", "method", "scope")} if cost else {})
@@ -159,7 +159,7 @@ def to_csv(table: BitrateTable) -> str:
 
 def to_json(table: BitrateTable, extra: Mapping[str, Any] | None = None) -> str:
     """rows + units + metric recipes (+ `extra`: the base spec, the run dirs) as JSON."""
-    doc = {"schema_version": SCHEMA_VERSION, "system": table.system, "testset": table.testset,
+    doc = {"schema_version": SCHEMA_VERSION, "system": table.system, "prompt_set": table.prompt_set,
            "num_layers": table.num_layers, "codebook_size": table.codebook_size, "frame_rate_hz": table.frame_rate,
            "metrics": table.metrics, "cost": table.cost, "units": units(table), **(extra or {}),
            "rows": records(table)}
@@ -225,7 +225,7 @@ def notes(table: BitrateTable) -> list[str]:
     """Footnotes: what each column's number is, its unit and scope."""
     n = table.rows[0].n_expected if table.rows else None
     out = [(f"L' = RVQ layers generated and decoded, of J = {table.num_layers or '?'}; every row is one run "
-            f"directory of {table.system} on {table.testset} ({n} prompts), differing only in layers=L'."),
+            f"directory of {table.system} on {table.prompt_set} ({n} prompts), differing only in layers=L'."),
            f"kbps = {_kbps_formula(table)} (bitrate of the first L' RVQ layers).",
            ("Metric cells: the recipe's primary aggregate [95 % bootstrap CI where stored]; "
             "scored / failed = utterances scored / failed per metric.")]
@@ -242,7 +242,7 @@ def notes(table: BitrateTable) -> list[str]:
 
 def to_markdown(table: BitrateTable) -> str:
     heads, body = _headers(table, markdown=True), _body(table)
-    title = f"### Bitrate sweep: {table.system} on {table.testset}\n\n"
+    title = f"### Bitrate sweep: {table.system} on {table.prompt_set}\n\n"
     lines = ["| " + " | ".join(heads) + " |", "|" + "|".join("---:" for _ in heads) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in body]
     return title + "\n".join(lines) + "\n\n" + "".join(f"- {n}\n" for n in notes(table))
@@ -297,7 +297,7 @@ def figure(table: BitrateTable) -> Any:
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     n = table.rows[0].n_expected if table.rows else "?"
-    fig.suptitle(f"{table.system} on {table.testset} ({n} prompts): quality and cost vs bitrate, "
+    fig.suptitle(f"{table.system} on {table.prompt_set} ({n} prompts): quality and cost vs bitrate, "
                  f"L' = RVQ layers decoded of J = {table.num_layers or '?'}", fontsize=10)
     return fig
 

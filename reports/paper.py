@@ -80,7 +80,7 @@ def paper_rows(name: str) -> list[Row]:
         cost = None if tflops is None else Cell(
             tflops, "TFLOPs", False, f"quoted: {FLOPS_SCOPE}", approx=True,
             note=f"TFLOPs: quoted from {CITATION}; scope: {FLOPS_SCOPE}")
-        rows.append(Row(system=system, testset=s["testset"], source=QUOTED,
+        rows.append(Row(system=system, prompt_set=s["testset"], source=QUOTED,
                         metrics=_cells(subset, wer, sim, utmos), tflops=cost, n_expected=s["n"],
                         reference=ref, marks=marks,
                         provenance=f"{CITATION}, {s['testset']}; type {kind}; params {params}; data {data}"))

@@ -68,7 +68,7 @@ def quality_vs_cost(df: pd.DataFrame, *, y: str = "wer", x: str | None = None) -
     fig = Figure(figsize=(7.0, 4.8), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
-    sns.scatterplot(data=data, x=xk, y=yk, hue="testset", style="source", s=60, ax=ax)
+    sns.scatterplot(data=data, x=xk, y=yk, hue="prompt_set", style="source", s=60, ax=ax)
     lo, hi = f"{yk}_ci_low", f"{yk}_ci_high"
     if lo in data and data[lo].notna().any():
         ci = data[data[lo].notna() & data[hi].notna()]

@@ -67,7 +67,7 @@ class Row:
     """
 
     system: str
-    testset: str
+    prompt_set: str
     source: str = MEASURED
     metrics: Mapping[str, Cell] = field(default_factory=dict)
     tflops: Cell | None = None
@@ -133,7 +133,7 @@ def row_from_run(record: Any, keys: Mapping[str, str] | None = None,
     """A row from a `ttsbench.store.RunRecord` (its summary.json and run.json only)."""
     run, summary = record.run, record.summary or {}
     system = summary.get("system") or (run.get("spec") or {}).get("system", {}).get("name") or "?"
-    testset = summary.get("testset") or (run.get("testset") or {}).get("name") or "?"
+    prompt_set = summary.get("testset") or (run.get("testset") or {}).get("name") or "?"
     keys = keys or {}
     metrics = {name: metric_cell(name, m, keys.get(name))
                for name, m in (summary.get("metrics") or {}).items()}
@@ -144,7 +144,7 @@ def row_from_run(record: Any, keys: Mapping[str, str] | None = None,
     n_expected = summary.get("n_expected", (run.get("testset") or {}).get("n"))
     reference = bool((run.get("system") or {}).get("reference")) or system in REFERENCE_SYSTEMS \
         or system in set(references)
-    return Row(system=str(system), testset=str(testset), metrics=metrics,
+    return Row(system=str(system), prompt_set=str(prompt_set), metrics=metrics,
                tflops=cost_cell(run.get("cost") or summary.get("cost")), rtf=rtf_cell(run, summary),
                n_expected=n_expected, n_synth_failed=synth.get("failed"), reference=reference,
                run_id=str(summary.get("run_id") or run.get("run_id") or ""), path=str(record.path))

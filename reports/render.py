@@ -48,12 +48,12 @@ def _ranks(df: pd.DataFrame, key: str, meta: dict[str, Any], d: int, notes: list
     hib = meta.get("higher_is_better")
     if hib is None:
         return out
-    for testset, part in df.groupby("testset", sort=False):
+    for prompt_set, part in df.groupby("prompt_set", sort=False):
         part = part[~part["reference"].astype(bool) & part[key].map(_is_num)]
         if len(part) < 2:
             continue
         if part[f"{key}_group"].nunique() > 1:
-            notes.append(("", f"{meta['label']} is not ranked in {testset}: its rows mix recipes/scopes"))
+            notes.append(("", f"{meta['label']} is not ranked in {prompt_set}: its rows mix recipes/scopes"))
             continue
         shown = part[key].astype(float).round(d)
         places = sorted(set(shown), reverse=bool(hib))
@@ -136,7 +136,7 @@ def display_frame(df: pd.DataFrame, dia: Dialect, lay: Layout | None = None) -> 
     lay = lay or layout(df)
     columns = df.attrs.get("columns", {})
     out = pd.DataFrame(index=df.index)
-    out["Testset"] = df["testset"].map(dia.escape)
+    out["Prompt set"] = df["prompt_set"].map(dia.escape)
     marks = df["marks"].fillna("").map(dia.marks)
     out["System"] = df["system"].map(dia.escape) + marks.map(lambda m: f" {m}" if m else "")
     out["Source"] = df["source"].map(dia.escape)
@@ -176,7 +176,7 @@ def to_markdown(df: pd.DataFrame) -> str:
 def to_latex(df: pd.DataFrame, caption: str = "Objective evaluation results.") -> str:
     """A booktabs LaTeX table (needs the booktabs and amssymb packages), prompt sets as row groups."""
     lay = layout(df)
-    shown = display_frame(df, LATEX, lay).set_index(["Testset", "System"])
+    shown = display_frame(df, LATEX, lay).set_index(["Prompt set", "System"])
     styler = shown.style
     body = styler.to_latex(hrules=True, multirow_align="naive", clines="skip-last;data",
                            column_format="ll" + "l" * len(shown.columns))
@@ -188,7 +188,7 @@ def to_latex(df: pd.DataFrame, caption: str = "Objective evaluation results.") -
 def to_html(df: pd.DataFrame, caption: str = "Objective evaluation results") -> str:
     """An HTML table (all text escaped; <b>, <u>, <sup> markup only) and its footnotes."""
     lay = layout(df)
-    shown = display_frame(df, HTML, lay).set_index(["Testset", "System"])
+    shown = display_frame(df, HTML, lay).set_index(["Prompt set", "System"])
     table = shown.style.set_caption(HTML.escape(caption)).to_html(table_attributes='class="ttsbench-report"')
     notes = "\n".join(f"<li>{line}</li>" for line in footnotes(df, lay, HTML))
     return f'{table}\n<ul class="ttsbench-notes">\n{notes}\n</ul>\n'

@@ -6,7 +6,7 @@ format it with CIs, bold best / underlined second per direction and per prompt s
 
 Columns of the frame, one row per (system, prompt set):
 
-- `system`, `testset`, `source` ("measured" or "quoted"), `reference` (never ranked), `marks`,
+- `system`, `prompt_set`, `source` ("measured" or "quoted"), `reference` (never ranked), `marks`,
   `provenance`, `run_id`, `path`;
 - `n_expected` (prompts in the set), `n_synth_failed`, `n_scored` (the fewest any metric of the row
   scored), `n_dropped` = n_expected - n_scored: utterances missing from at least one number;
@@ -110,7 +110,7 @@ def build_table(records: Iterable[Any]) -> pd.DataFrame:
     columns, placed = _place_quoted(rows)
     out = []
     for row, cells in placed:
-        rec: dict[str, Any] = {"system": row.system, "testset": row.testset, "source": row.source,
+        rec: dict[str, Any] = {"system": row.system, "prompt_set": row.prompt_set, "source": row.source,
                                "reference": row.reference, "marks": row.marks, "provenance": row.provenance,
                                "run_id": row.run_id, "path": row.path, "n_expected": row.n_expected,
                                "n_synth_failed": row.n_synth_failed}
@@ -133,15 +133,15 @@ def build_table(records: Iterable[Any]) -> pd.DataFrame:
     counts = ["n_expected", "n_synth_failed", "n_scored", "n_dropped",
               *(f"{k}_{f}" for k in columns for f in ("n_scored", "n_failed"))]
     df[counts] = df[counts].astype("Int64")
-    order = {t: i for i, t in enumerate(dict.fromkeys(df["testset"]))}
-    df = df.assign(_t=df["testset"].map(order), _r=~df["reference"].astype(bool)) \
+    order = {t: i for i, t in enumerate(dict.fromkeys(df["prompt_set"]))}
+    df = df.assign(_t=df["prompt_set"].map(order), _r=~df["reference"].astype(bool)) \
         .sort_values(["_t", "_r"], kind="stable").drop(columns=["_t", "_r"]).reset_index(drop=True)
     df.attrs["columns"] = columns
     return df
 
 
 def _column_order(columns: Mapping[str, Any]) -> list[str]:
-    head = ["system", "testset", "source", "reference", "marks", "provenance", "run_id", "path",
+    head = ["system", "prompt_set", "source", "reference", "marks", "provenance", "run_id", "path",
             "n_expected", "n_synth_failed", "n_scored", "n_dropped"]
     return head + [c for key in columns for c in (key, *(f"{key}_{f}" for f in CELL_FIELDS))]
 

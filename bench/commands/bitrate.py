@@ -1,7 +1,7 @@
 """`ttsbench bitrate`: sweep the RVQ layers L' of a DiSTAR system; quality, kbps and TFLOPs per L'.
 
-    ttsbench bitrate --system distar-base:checkpoint=ckpt/ --testset seedtts-en --metrics seedtts-en
-    ttsbench bitrate --system distar-tiny --testset demo --metrics duration --layers 1,2,4 --limit 2
+    ttsbench bitrate --system distar-base:checkpoint=ckpt/ --prompt-set seedtts-en --metrics seedtts-en
+    ttsbench bitrate --system distar-tiny --prompt-set demo --metrics duration --layers 1,2,4 --limit 2
 
 Each L' is one ordinary run directory (the system spec plus `layers=L'`), so a re-run resumes and
 never redoes finished work, and every run is readable by `ttsbench report` and `ttsbench check`.
@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ttsbench.commands.run import add_common_options
+from ttsbench.cli_options import add_prompt_set_option, add_run_options
 from ttsbench.errors import InputError
 
 FORMATS = ("table", "md", "csv", "json")
@@ -32,10 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--system", required=True,
                    help="a DiSTAR system NAME[:key=value,...] without layers=, e.g. distar-base:checkpoint=PATH")
-    p.add_argument("--testset", required=True, help="registered prompt set or a manifest file")
+    add_prompt_set_option(p, required=True)
     p.add_argument("--metrics", help="comma-separated recipes (default: the prompt set's defaults)")
     p.add_argument("--layers", help="L' values: a range 1-9, a list 1,3,9, or both 1-3,9 (default 1..J)")
-    add_common_options(p)
+    add_run_options(p)
     p.add_argument("--seed", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--report", type=Path, help="folder of the sweep's table and figure "
@@ -83,9 +83,9 @@ def base_spec(args: argparse.Namespace) -> Any:
     if "layers" in spec.system.options:
         raise InputError(f"--system {args.system!r} sets layers=; the sweep sets it per run: use --layers")
     if not spec.metrics:
-        from ttsbench.testsets import resolve_definition
+        from ttsbench.prompt_sets import resolve_definition
 
-        spec = override(spec, metrics=parse_metrics(",".join(resolve_definition(spec.testset).default_metrics)))
+        spec = override(spec, metrics=parse_metrics(",".join(resolve_definition(spec.prompt_set).default_metrics)))
     return spec
 
 
@@ -112,8 +112,8 @@ def num_layers(spec: Any, candidates: list[int]) -> int:
 
 
 def report_dir(spec: Any) -> Path:
-    """<out>/bitrate/<system>-<8 hex of the base spec (system, testset, seed)>/."""
-    key = json.dumps({"system": spec.system.to_json(), "testset": spec.testset, "seed": spec.seed}, sort_keys=True)
+    """<out>/bitrate/<system>-<8 hex of the base spec (system, prompt set, seed)>/ (hash keys frozen)."""
+    key = json.dumps({"system": spec.system.to_json(), "testset": spec.prompt_set, "seed": spec.seed}, sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
     return Path(spec.out) / "bitrate" / f"{spec.system.name.replace('/', '_')}-{digest}"
 

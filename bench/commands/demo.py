@@ -27,7 +27,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ttsbench.commands.run import print_summary
     from ttsbench.pipeline import run
     from ttsbench.spec import RunSpec, parse_metrics
-    from ttsbench.testsets import resolve_definition
+    from ttsbench.prompt_sets import resolve_definition
     from ttsbench.types import SystemSpec
 
     definition = resolve_definition("demo")
@@ -35,7 +35,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     metrics = parse_metrics(args.metrics) if args.metrics else parse_metrics(",".join(definition.default_metrics))
     roots = []
     for name in systems:
-        spec = RunSpec(system=SystemSpec.parse(name), testset="demo", metrics=metrics, seed=args.seed,
+        spec = RunSpec(system=SystemSpec.parse(name), prompt_set="demo", metrics=metrics, seed=args.seed,
                        limit=args.limit, out=args.out)
         roots.append(run(spec, progress=not args.quiet))
         print_summary(roots[-1])

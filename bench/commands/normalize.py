@@ -2,7 +2,7 @@
 
 Shows exactly the tokens a recipe aligns (joined by single spaces), so a user can see why a WER
 moved. RECIPE is a WER recipe (seedtts-en, seedtts-zh, f5-en, hubert-en, wer-whisper-tiny-en ...)
-or a normalizer name (`ttsbench list recipes`). With no TEXT, lines are read from stdin.
+or a normalizer name (`ttsbench list normalizers`). With no TEXT, lines are read from stdin.
 
     ttsbench normalize seedtts-en "Don't panic — it's 5 o'clock!"
     ttsbench normalize f5-en "Don't panic — it's 5 o'clock!"
@@ -32,15 +32,15 @@ def resolve(name: str):
 
     from ttsbench.errors import UnknownNameError
     from ttsbench.metrics.text import get_normalizer
-    from ttsbench.plugins import METRICS, RECIPES
+    from ttsbench.plugins import METRICS, NORMALIZERS
 
     wer = {n: getattr(METRICS.get(n), "normalizer", None) for n in METRICS.names()}
     wer = {n: v for n, v in wer.items() if isinstance(v, str) and v}
     if name in wer:
         return get_normalizer(wer[name])
-    if name in RECIPES:
+    if name in NORMALIZERS:
         return get_normalizer(name)
-    known = sorted(set(wer) | set(RECIPES.names()))
+    known = sorted(set(wer) | set(NORMALIZERS.names()))
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownNameError(f"no WER recipe or normalizer named {name!r}.{hint} known: {', '.join(known)}")

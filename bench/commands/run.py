@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ttsbench.cli_options import add_prompt_set_option, add_run_options
 from ttsbench.errors import TTSBenchError
 from ttsbench.spec import RunSpec, load_toml, override, parse_metrics
 from ttsbench.types import SystemSpec
@@ -15,36 +16,24 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        description="Synthesize and score. Re-running the same spec resumes in the same run directory.")
     p.add_argument("spec", nargs="?", type=Path, help="a TOML spec file ([run], [system], [[metric]], [paths])")
     p.add_argument("--system", help="NAME[:key=value,...], e.g. ditar-0.6b:checkpoint=ckpt/,nfe=10,cfg=2")
-    p.add_argument("--testset", help="registered prompt set or a manifest file (.jsonl .csv .lst)")
+    add_prompt_set_option(p)
     p.add_argument("--metrics", help="comma-separated recipes, each NAME[:key=value,...]")
-    add_common_options(p)
+    add_run_options(p)
     p.add_argument("--seed", type=int)
     p.add_argument("--batch-size", type=int)
     p.set_defaults(func=cmd_run)
     return p
 
 
-def add_common_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by run, score and demo (None defaults: only what is given overrides a spec)."""
-    p.add_argument("--limit", type=int, help="only the first N prompts")
-    p.add_argument("--device", help="cpu | cuda | cuda:N")
-    p.add_argument("--out", type=Path, help="root of run directories (default runs/)")
-    p.add_argument("--audio-root", type=Path, help="audio of a prompt set that ttsbench does not ship")
-    p.add_argument("--cache-dir", type=Path, help="model weights (default $TTSBENCH_CACHE)")
-    p.add_argument("--allow-download", action="store_true", default=None,
-                   help="let recipes fetch missing weights (never the default)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-
-
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
     if args.spec is not None:
         spec = load_toml(args.spec)
-    elif args.system and args.testset:
-        spec = RunSpec(system=SystemSpec.parse(args.system), testset=args.testset)
+    elif args.system and args.prompt_set:
+        spec = RunSpec(system=SystemSpec.parse(args.system), prompt_set=args.prompt_set)
     else:
-        raise TTSBenchError("give a spec file, or both --system and --testset")
+        raise TTSBenchError("give a spec file, or both --system and --prompt-set")
     return override(
-        spec, system=SystemSpec.parse(args.system) if args.system else None, testset=args.testset,
+        spec, system=SystemSpec.parse(args.system) if args.system else None, prompt_set=args.prompt_set,
         metrics=parse_metrics(args.metrics) if args.metrics is not None else None, seed=args.seed,
         limit=args.limit, batch_size=args.batch_size, device=args.device, out=args.out,
         audio_root=args.audio_root, cache_dir=args.cache_dir, allow_download=args.allow_download)
@@ -55,9 +44,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     spec = spec_from_args(args)
     if not spec.metrics:
-        from ttsbench.testsets import resolve_definition
+        from ttsbench.prompt_sets import resolve_definition
 
-        defaults = resolve_definition(spec.testset).default_metrics
+        defaults = resolve_definition(spec.prompt_set).default_metrics
         spec = override(spec, metrics=parse_metrics(",".join(defaults)))
     root = run(spec, progress=not args.quiet)
     print_summary(root)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ttsbench.commands.run import add_common_options, print_summary
+from ttsbench.cli_options import add_prompt_set_option, add_run_options
+from ttsbench.commands.run import print_summary
 from ttsbench.errors import TTSBenchError
 from ttsbench.spec import parse_metrics
 
@@ -15,11 +16,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        description="Score generated audio against a prompt set. Missing wavs are an error "
                                    "unless --allow-missing, which counts them as failed.")
     p.add_argument("wav_dir", type=Path, help="directory of <utt_id>.wav, or an existing run directory")
-    p.add_argument("--testset", help="prompt set the audio was generated for (not needed for a run dir)")
+    add_prompt_set_option(p, help="prompt set the audio was generated for (not needed for a run dir)")
     p.add_argument("--metrics", help="comma-separated recipes, each NAME[:key=value,...]")
     p.add_argument("--name", help="system name shown in reports (default external-<dir name>)")
     p.add_argument("--allow-missing", action="store_true", help="count missing wavs as failed instead of stopping")
-    add_common_options(p)
+    add_run_options(p)
     p.set_defaults(func=cmd_score)
     return p
 
@@ -30,13 +31,13 @@ def cmd_score(args: argparse.Namespace) -> int:
     if (args.wav_dir / "run.json").is_file():  # re-score an existing run with (new) metrics
         root = run(_saved_spec(args), progress=not args.quiet)
     else:
-        if not args.testset:
-            raise TTSBenchError("--testset is needed to score a directory of wavs")
+        if not args.prompt_set:
+            raise TTSBenchError("--prompt-set is needed to score a directory of wavs")
         if not args.metrics:
-            from ttsbench.testsets import resolve_definition
+            from ttsbench.prompt_sets import resolve_definition
 
-            args.metrics = ",".join(resolve_definition(args.testset).default_metrics)
-        root = score_dir(args.wav_dir, args.testset, parse_metrics(args.metrics), out=args.out or Path("runs"),
+            args.metrics = ",".join(resolve_definition(args.prompt_set).default_metrics)
+        root = score_dir(args.wav_dir, args.prompt_set, parse_metrics(args.metrics), out=args.out or Path("runs"),
                          name=args.name, audio_root=args.audio_root, limit=args.limit,
                          allow_missing=args.allow_missing, device=args.device or "cpu",
                          cache_dir=args.cache_dir, progress=not args.quiet)
@@ -54,7 +55,7 @@ def _saved_spec(args: argparse.Namespace):  # noqa: ANN202 - RunSpec, imported l
     sys_ = saved["system"]
     spec = RunSpec(
         system=SystemSpec(sys_["name"], sys_["options"], Path(sys_["checkpoint"]) if sys_["checkpoint"] else None),
-        testset=saved["testset"], metrics=tuple(MetricSpec(m["name"], m["options"]) for m in saved["metrics"]),
+        prompt_set=saved["testset"], metrics=tuple(MetricSpec(m["name"], m["options"]) for m in saved["metrics"]),
         seed=int(saved.get("seed", 0)), limit=saved.get("limit"), batch_size=int(saved.get("batch_size", 1)),
         device=saved.get("device", "cpu"), out=args.wav_dir.resolve().parents[2],
         audio_root=Path(saved["audio_root"]) if saved.get("audio_root") else None)

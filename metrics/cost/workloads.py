@@ -215,7 +215,7 @@ class SystemWorkload:
 
     def __init__(self, name: str, cfg: SpeedConfig) -> None:
         from ttsbench.plugins import SYSTEMS
-        from ttsbench.testsets import load_testset
+        from ttsbench.prompt_sets import load_prompt_set
         from ttsbench.types import LoadContext, SystemSpec
 
         spec = SystemSpec.parse(name)
@@ -223,7 +223,7 @@ class SystemWorkload:
         self.system = cls.load(spec, LoadContext.from_env(device=cfg.device))
         self.random_weights = bool(cls.capabilities.random_weights)
         self.name, self.cfg = name, cfg
-        self.pool = load_testset("demo").prompts
+        self.pool = load_prompt_set("demo").prompts
         self.batch: list[Any] = []
 
     def prepare(self, batch: int) -> None:

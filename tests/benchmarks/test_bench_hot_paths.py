@@ -151,7 +151,7 @@ def test_wer_batch(benchmark):
     from ttsbench.audio import read_audio
     from ttsbench.errors import MissingDependencyError, MissingModelError
     from ttsbench.plugins import METRICS
-    from ttsbench.testsets import load_testset
+    from ttsbench.prompt_sets import load_prompt_set
     from ttsbench.types import LoadContext, ScoreItem
 
     names = [n for n in METRICS.names("wer*")]
@@ -163,7 +163,7 @@ def test_wer_batch(benchmark):
     except (MissingModelError, MissingDependencyError) as err:
         pytest.skip(f"{names[0]}: {err}")
     items = []
-    for p in load_testset("demo").prompts:
+    for p in load_prompt_set("demo").prompts:
         wav, sr = read_audio(p.reference_wav)
         items.append(ScoreItem(p.utt_id, wav, sr, p.reference_wav, p.target_text, p.lang))
     benchmark.pedantic(lambda: metric.score_batch(items), rounds=3, warmup_rounds=1)

@@ -12,7 +12,7 @@ from ttsbench.store import read_jsonl
 
 
 def _run(manifest: Path, out: Path, *extra: str) -> int:
-    return main(["run", "--system", "tone", "--testset", str(manifest), "--metrics", "duration",
+    return main(["run", "--system", "tone", "--prompt-set", str(manifest), "--metrics", "duration",
                  "--seed", "0", "--out", str(out), "--quiet", *extra])
 
 
@@ -68,7 +68,7 @@ def test_torn_line_after_a_crash_is_redone(tiny_manifest, tmp_path):
 
 def test_bad_outputs_are_failed_utterances_and_the_run_goes_on(tiny_manifest, tmp_path, capsys):
     out = tmp_path / "runs"
-    code = main(["run", "--system", "faulty:nan=utt0,silent=utt1", "--testset", str(tiny_manifest),
+    code = main(["run", "--system", "faulty:nan=utt0,silent=utt1", "--prompt-set", str(tiny_manifest),
                  "--metrics", "duration", "--out", str(out), "--quiet", "--batch-size", "3"])
     assert code == 0
     summary = json.loads((_run_dir(out) / "summary.json").read_text())
@@ -79,11 +79,11 @@ def test_bad_outputs_are_failed_utterances_and_the_run_goes_on(tiny_manifest, tm
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["run", "--system", "tonee", "--testset", "{m}"], "Did you mean 'tone'"),
-    (["run", "--system", "tone", "--testset", "{m}", "--metrics", "duraton"], "Did you mean 'duration'"),
-    (["run", "--system", "tone", "--testset", "no-such-set"], "no prompt set named"),
-    (["run", "--system", "tone", "--testset", "{m}", "--batch-size", "0"], "--batch-size"),
-    (["score", "{d}", "--testset", "{m}", "--metrics", "duration"], "wavs missing"),
+    (["run", "--system", "tonee", "--prompt-set", "{m}"], "Did you mean 'tone'"),
+    (["run", "--system", "tone", "--prompt-set", "{m}", "--metrics", "duraton"], "Did you mean 'duration'"),
+    (["run", "--system", "tone", "--prompt-set", "no-such-set"], "no prompt set named"),
+    (["run", "--system", "tone", "--prompt-set", "{m}", "--batch-size", "0"], "--batch-size"),
+    (["score", "{d}", "--prompt-set", "{m}", "--metrics", "duration"], "wavs missing"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, message, tiny_manifest, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
@@ -97,7 +97,7 @@ def test_score_external_directory_counts_missing_when_allowed(tiny_manifest, tmp
     gen = tmp_path / "generated"
     make_wav("generated/utt0.wav", seconds=0.8)
     make_wav("generated/utt2.wav", seconds=0.6, sr=44_100, channels=2)
-    code = main(["score", str(gen), "--testset", str(tiny_manifest), "--metrics", "duration",
+    code = main(["score", str(gen), "--prompt-set", str(tiny_manifest), "--metrics", "duration",
                  "--allow-missing", "--out", str(tmp_path / "runs"), "--quiet"])
     assert code == 0
     summary = json.loads((_run_dir(tmp_path / "runs") / "summary.json").read_text())
@@ -109,7 +109,7 @@ def test_score_external_directory_counts_missing_when_allowed(tiny_manifest, tmp
 def test_rerun_of_a_finished_demo_run_appends_no_score_rows(tmp_path):
     """Recipes that pin their weights' hash at setup must still see their finished rows."""
     out = tmp_path / "runs"
-    argv = ["run", "--system", "espeak-ng", "--testset", "demo", "--limit", "1", "--metrics",
+    argv = ["run", "--system", "espeak-ng", "--prompt-set", "demo", "--limit", "1", "--metrics",
             "wer-whisper-tiny-en", "--out", str(out), "--quiet"]
     assert main(argv) == 0
     root = _run_dir(out)

@@ -11,7 +11,7 @@ from typing import Any
 
 import soundfile as sf
 
-from ttsbench.testsets import data_dir
+from ttsbench.prompt_sets import data_dir
 
 
 def demo_manifest(out: Path, rows: int) -> Path:

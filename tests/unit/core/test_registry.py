@@ -86,7 +86,7 @@ def test_installed_plugin_package_registers_a_system(tmp_path):
 
 def test_importing_ttsbench_loads_no_heavy_backend():
     code = ("import sys, ttsbench, ttsbench.cli, ttsbench.plugins as p\n"
-            "p.SYSTEMS.names(); p.METRICS.names(); p.TESTSETS.names(); p.ASR.names()\n"
+            "p.SYSTEMS.names(); p.METRICS.names(); p.PROMPT_SETS.names(); p.ASR.names()\n"
             "heavy = [m for m in ('funasr', 'faster_whisper', 'transformers', 'modelscope', 'resemblyzer',"
             " 'piper', 'speechmos', 'fvcore', 'ctranslate2') if m in sys.modules]\n"
             "print(','.join(heavy))")

@@ -33,7 +33,7 @@ def test_parse_metrics_attaches_options_to_the_previous_metric():
 
 def test_toml_spec_and_overrides(tmp_path):
     path = tmp_path / "spec.toml"
-    path.write_text('[run]\ntestset = "demo"\nseed = 3\nlimit = 2\n'
+    path.write_text('[run]\nprompt_set = "demo"\nseed = 3\nlimit = 2\n'
                     '[system]\nname = "tone"\ncheckpoint = "/ck"\nfreq = 300\n'
                     '[[metric]]\nname = "duration"\n[paths]\ncache_dir = "/models"\n')
     spec = load_toml(path)
@@ -46,18 +46,18 @@ def test_toml_spec_and_overrides(tmp_path):
 
 def test_toml_unknown_key_is_one_clear_error(tmp_path):
     path = tmp_path / "spec.toml"
-    path.write_text('[run]\ntestset = "demo"\nsede = 3\n[system]\nname = "tone"\n')
+    path.write_text('[run]\nprompt_set = "demo"\nsede = 3\n[system]\nname = "tone"\n')
     with pytest.raises(TTSBenchError, match=r"unknown key\(s\) \['sede'\] in \[run\]"):
         load_toml(path)
 
 
 def test_run_id_depends_on_what_determines_audio_only():
-    base = RunSpec(system=SystemSpec("tone"), testset="demo", seed=0)
+    base = RunSpec(system=SystemSpec("tone"), prompt_set="demo", seed=0)
     rid = base.run_id("sha256:x")
     assert override(base, limit=3, batch_size=8, metrics=(MetricSpec("duration"),)).run_id("sha256:x") == rid
     assert override(base, seed=1).run_id("sha256:x") != rid
     assert base.run_id("sha256:y") != rid
-    assert RunSpec(system=SystemSpec("tone", {"freq": 1}), testset="demo").run_id("sha256:x") != rid
+    assert RunSpec(system=SystemSpec("tone", {"freq": 1}), prompt_set="demo").run_id("sha256:x") != rid
 
 
 def test_option_values_keep_leading_zero_ids():

@@ -11,7 +11,7 @@ from ttsbench.systems.nar.config import NARConfig
 
 def test_run_json_holds_the_cost_and_report_shows_tflops(tiny_manifest, tmp_path, capsys):
     out = tmp_path / "runs"
-    code = main(["run", "--system", "nar-dit-tiny:nfe=2,seconds=0.3", "--testset", str(tiny_manifest),
+    code = main(["run", "--system", "nar-dit-tiny:nfe=2,seconds=0.3", "--prompt-set", str(tiny_manifest),
                  "--metrics", "duration", "--seed", "0", "--out", str(out), "--quiet", "--limit", "1"])
     assert code == 0
     (run_json,) = list(out.rglob("run.json"))

@@ -108,9 +108,9 @@ def test_jiwer_words_matches_jiwer_default_transform():
 
 
 def test_every_normalizer_is_registered_with_a_description():
-    from ttsbench.plugins import RECIPES
+    from ttsbench.plugins import NORMALIZERS
 
     for name in ("seedtts-en", "seedtts-zh", "f5-en", "hubert-en"):
-        norm = RECIPES.get(name)
+        norm = NORMALIZERS.get(name)
         assert norm.name == name and norm.description and norm.reference
         assert norm.fingerprint()["normalizer"] == name

@@ -14,13 +14,13 @@ SIM = {"label": "SIM", "primary": "sim_mean", "higher_is_better": True, "compara
        "version": "1", "fingerprint_id": "5151a0000001"}
 
 
-def write_run(root: Path, system: str, *, testset: str = "tiny-en", wer: float | None = 2.0,
+def write_run(root: Path, system: str, *, prompt_set: str = "tiny-en", wer: float | None = 2.0,
               sim: float | None = 0.6, n: int = 10, failed: int = 0, wer_fp: str = WER["fingerprint_id"],
               flops: float | None = None, scope: str = "analytic: 3 s prompt, 10 s output",
               rtf: float | None = 0.5, ci: float | None = None, extra_metrics: dict | None = None) -> Path:
     """One run directory: run.json, synth.jsonl, scores.jsonl (per-utterance rows) and summary.json."""
-    run_id = hashlib.sha256(f"{system}/{testset}/{wer}/{sim}/{wer_fp}".encode()).hexdigest()[:12]
-    path = root / testset / system / run_id
+    run_id = hashlib.sha256(f"{system}/{prompt_set}/{wer}/{sim}/{wer_fp}".encode()).hexdigest()[:12]
+    path = root / prompt_set / system / run_id
     path.mkdir(parents=True)
     metrics = {}
     if wer is not None:
@@ -36,11 +36,11 @@ def write_run(root: Path, system: str, *, testset: str = "tiny-en", wer: float |
         m |= {"n_scored": ok, "n_failed": 0}
     cost = None if flops is None else {"flops": flops, "unit": "FLOPs (=2 MACs)", "scope": scope}
     run = {"schema_version": 1, "run_id": run_id,
-           "spec": {"system": {"name": system, "options": {}}, "testset": testset, "seed": 0,
+           "spec": {"system": {"name": system, "options": {}}, "testset": prompt_set, "seed": 0,
                     "batch_size": 1},
            "ttsbench_version": "0.1.0", "git": {"sha": "0" * 40, "dirty": False}, "python": "3.11",
            "torch": "2.13.0", "device": "cpu (x86_64)",
-           "testset": {"name": testset, "checksum": "c0ffee", "n": n},
+           "testset": {"name": prompt_set, "checksum": "c0ffee", "n": n},
            "system": {"name": system},
            "metrics": {k: {x: v[x] for x in ("version", "fingerprint_id", "comparable", "higher_is_better",
                                               "primary", "label")} | {"fingerprint": {}}
@@ -51,7 +51,7 @@ def write_run(root: Path, system: str, *, testset: str = "tiny-en", wer: float |
               "sample_rate": 16000, "batch_size": 1} for i in range(n)]
     scores = [{"utt_id": f"u{i}", "metric": name, "fingerprint_id": m["fingerprint_id"], "status": "ok",
                "error": None} for name, m in metrics.items() for i in range(ok)]
-    summary = {"schema_version": 1, "run_id": run_id, "system": system, "testset": testset, "seed": 0,
+    summary = {"schema_version": 1, "run_id": run_id, "system": system, "testset": prompt_set, "seed": 0,
                "n_expected": n,
                "synth": {"ok": ok, "failed": failed, "failed_ids": [f"u{i}" for i in range(ok, n)],
                          "rtf": rtf},

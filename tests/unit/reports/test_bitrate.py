@@ -19,7 +19,7 @@ from ttsbench.cli import main
 
 # Short outputs, 2 MDM calls per patch, no CFG: seconds per run on 2 CPU cores.
 SYSTEM = "distar-tiny:max_seconds=0.5,steps=2,cfg=1"
-ARGS = ["bitrate", "--system", SYSTEM, "--testset", "demo", "--metrics", "duration", "--limit", "2", "--quiet"]
+ARGS = ["bitrate", "--system", SYSTEM, "--prompt-set", "demo", "--metrics", "duration", "--limit", "2", "--quiet"]
 
 
 def synth_lines(run_dirs) -> dict[str, int]:

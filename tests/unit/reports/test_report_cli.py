@@ -15,7 +15,7 @@ def test_report_writes_every_format_and_prints_markdown(make_run, tmp_path, caps
     out = tmp_path / "report"
     assert main(["report", str(tmp_path / "runs"), "--paper", "ditar-table1-a", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("| Testset") and "**2.00** [1.80, 2.20]" in printed
+    assert printed.startswith("| Prompt set") and "**2.00** [1.80, 2.20]" in printed
     assert sorted(p.name for p in out.iterdir()) == ["quality_vs_cost.png", "report.csv", "report.html",
                                                      "report.md", "report.tex"]
     page = (out / "report.html").read_text()
@@ -48,7 +48,7 @@ def test_report_and_check_read_a_real_run(tmp_path, make_wav, capsys):
     manifest = tmp_path / "set" / "m.jsonl"
     manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
     runs = tmp_path / "runs"
-    assert main(["run", "--system", "tone", "--testset", str(manifest), "--metrics", "duration",
+    assert main(["run", "--system", "tone", "--prompt-set", str(manifest), "--metrics", "duration",
                  "--out", str(runs), "--quiet"]) == 0
     capsys.readouterr()
     assert main(["report", str(runs)]) == 0

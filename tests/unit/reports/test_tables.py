@@ -93,7 +93,7 @@ def test_csv_round_trip(three):
     for col in ("wer-test", "wer-test_ci_low", "wer-test_ci_high", "sim-test", "tflops", "rtf"):
         pd.testing.assert_series_equal(back[col], three[col].astype(float), check_names=False,
                                        check_dtype=False)
-    for col in ("system", "testset", "wer-test_group", "sim-test_group", "run_id"):
+    for col in ("system", "prompt_set", "wer-test_group", "sim-test_group", "run_id"):
         assert back[col].tolist() == three[col].tolist()
     assert back["n_dropped"].tolist() == three["n_dropped"].tolist()
 
@@ -117,10 +117,10 @@ def test_two_fingerprints_in_one_column_get_markers_and_footnotes(make_run, tmp_
 
 
 def test_prompt_sets_are_ranked_separately(make_run, tmp_path):
-    make_run("alpha", wer=2.0, sim=0.6, testset="set-a")
-    make_run("beta", wer=3.0, sim=0.5, testset="set-a")
-    make_run("alpha", wer=9.0, sim=0.6, testset="set-b")
-    make_run("beta", wer=8.0, sim=0.5, testset="set-b")
+    make_run("alpha", wer=2.0, sim=0.6, prompt_set="set-a")
+    make_run("beta", wer=3.0, sim=0.5, prompt_set="set-a")
+    make_run("alpha", wer=9.0, sim=0.6, prompt_set="set-b")
+    make_run("beta", wer=8.0, sim=0.5, prompt_set="set-b")
     md = to_markdown(build_table([tmp_path / "runs"]))
     assert "**2.00**" in md and "**8.00**" in md and "<u>3.00</u>" in md and "<u>9.00</u>" in md
 

@@ -17,7 +17,7 @@ from ttsbench.audio import check_output
 from ttsbench.errors import InputError, SynthesisError, TTSBenchError
 from ttsbench.plugins import SYSTEMS
 from ttsbench.testing import SimulatedCrash
-from ttsbench.testsets import load_testset
+from ttsbench.prompt_sets import load_prompt_set
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 FOX = "The quick brown fox jumps over the lazy dog, and she sells sea shells by the sea shore."
@@ -145,7 +145,7 @@ def test_piper_refuses_other_languages_in_one_line(piper):
 # --- ground truth, tone, faulty ----------------------------------------------------------------
 
 def test_ground_truth_returns_the_reference_recordings():
-    prompts = load_testset("demo").prompts[:2]
+    prompts = load_prompt_set("demo").prompts[:2]
     wavs = _load("ground-truth").synthesize(prompts, seed=0)
     for prompt, wav in zip(prompts, wavs):
         ref, sr = sf.read(str(prompt.reference_wav), dtype="float32")
@@ -187,7 +187,7 @@ def test_faulty_abort_kills_the_run_once_and_a_rerun_resumes(tiny_manifest, tmp_
     from ttsbench.cli import main
     from ttsbench.store import read_jsonl
 
-    args = ["run", "--system", "faulty:abort=utt1", "--testset", str(tiny_manifest), "--metrics",
+    args = ["run", "--system", "faulty:abort=utt1", "--prompt-set", str(tiny_manifest), "--metrics",
             "duration", "--out", str(tmp_path / "runs"), "--quiet", "--batch-size", "1"]
     with pytest.raises(SimulatedCrash):
         main(args)
@@ -201,7 +201,7 @@ def test_faulty_abort_kills_the_run_once_and_a_rerun_resumes(tiny_manifest, tmp_
 # --- the embedded demo prompt set --------------------------------------------------------------
 
 def test_demo_set_is_real_cross_sentence_speech_with_references():
-    pset = load_testset("demo")
+    pset = load_prompt_set("demo")
     assert len(pset.prompts) == 7
     assert pset.definition.default_systems == ("ground-truth", "espeak-ng", "piper-joe")
     for p in pset.prompts:

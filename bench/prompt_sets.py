@@ -35,7 +35,7 @@ FORMATS = ("seedtts", "f5-lspc", "jsonl", "csv")
 
 
 @dataclass(frozen=True)
-class TestSetDef:
+class PromptSetDef:
     """A prompt-set definition (one TOML file in `datasets/`)."""
 
     __test__ = False  # not a pytest class
@@ -71,7 +71,7 @@ class TestSetDef:
 class PromptSet:
     """A loaded prompt set: its definition, prompts and checksum."""
 
-    definition: TestSetDef
+    definition: PromptSetDef
     prompts: tuple[Prompt, ...]
     checksum: str
 
@@ -90,13 +90,13 @@ def data_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "datasets"  # pragma: no cover
 
 
-def read_definition(path: Path) -> TestSetDef:
+def read_definition(path: Path) -> PromptSetDef:
     """Parse one definition TOML; unknown keys are an error naming the valid ones."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise TTSBenchError(f"cannot read prompt-set definition {path}: {err}") from None
-    valid = {f for f in TestSetDef.__dataclass_fields__ if f != "base_dir"}
+    valid = {f for f in PromptSetDef.__dataclass_fields__ if f != "base_dir"}
     unknown = set(raw) - valid
     if unknown:
         raise TTSBenchError(f"{path}: unknown keys {sorted(unknown)}; valid keys: {sorted(valid)}")
@@ -104,17 +104,17 @@ def read_definition(path: Path) -> TestSetDef:
         raw[key] = tuple(raw.get(key, ()))
     if raw.get("format") not in FORMATS:
         raise TTSBenchError(f"{path}: format must be one of {FORMATS}, got {raw.get('format')!r}")
-    return TestSetDef(**raw, base_dir=path.parent)
+    return PromptSetDef(**raw, base_dir=path.parent)
 
 
-def register_builtin_testsets(registry: Any) -> None:
-    """Register every `datasets/*.toml` definition (called by the TESTSETS registry on first use)."""
+def register_builtin_prompt_sets(registry: Any) -> None:
+    """Register every `datasets/*.toml` definition (called by the PROMPT_SETS registry on first use)."""
     for path in sorted(data_dir().glob("*.toml")):
         definition = read_definition(path)
         registry.add(definition.name, definition, origin=str(path))
 
 
-def resolve_definition(name_or_path: str, fmt: str | None = None) -> TestSetDef:
+def resolve_definition(name_or_path: str, fmt: str | None = None) -> PromptSetDef:
     """A registered set by name, or a custom manifest file (format from `fmt` or the extension)."""
     path = Path(name_or_path)
     if path.suffix in (".toml",) and path.is_file():
@@ -123,14 +123,14 @@ def resolve_definition(name_or_path: str, fmt: str | None = None) -> TestSetDef:
         if not path.is_file():
             raise InputError(f"prompt list not found: {path}")
         fmt = fmt or {".jsonl": "jsonl", ".csv": "csv", ".lst": "seedtts", ".tsv": "f5-lspc"}[path.suffix]
-        return TestSetDef(name=path.stem, format=fmt, list=path.name, base_dir=path.parent.resolve(),
+        return PromptSetDef(name=path.stem, format=fmt, list=path.name, base_dir=path.parent.resolve(),
                           description=f"custom manifest {path}")
-    from ttsbench.plugins import TESTSETS
+    from ttsbench.plugins import PROMPT_SETS
 
-    return TESTSETS.get(name_or_path)
+    return PROMPT_SETS.get(name_or_path)
 
 
-def load_testset(name_or_path: str, *, audio_root: str | Path | None = None, fmt: str | None = None,
+def load_prompt_set(name_or_path: str, *, audio_root: str | Path | None = None, fmt: str | None = None,
                  check_audio: bool = True) -> PromptSet:
     """Load and validate a prompt set. Bad input raises InputError naming the file and line."""
     definition = resolve_definition(name_or_path, fmt)
@@ -144,7 +144,7 @@ def load_testset(name_or_path: str, *, audio_root: str | Path | None = None, fmt
     return PromptSet(definition, tuple(prompts), _checksum(prompts, root or list_path.parent))
 
 
-def _audio_root(definition: TestSetDef, given: str | Path | None) -> Path | None:
+def _audio_root(definition: PromptSetDef, given: str | Path | None) -> Path | None:
     if given is not None:
         root = Path(given).expanduser()
     elif definition.audio_root_env and os.environ.get(definition.audio_root_env):

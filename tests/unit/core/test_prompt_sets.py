@@ -8,18 +8,18 @@ import shutil
 import pytest
 
 from ttsbench.errors import InputError, TTSBenchError
-from ttsbench.testsets import data_dir, load_testset
+from ttsbench.prompt_sets import data_dir, load_prompt_set
 
 
 def test_jsonl_manifest_loads_with_checksum(tiny_manifest):
-    pset = load_testset(str(tiny_manifest))
+    pset = load_prompt_set(str(tiny_manifest))
     assert [p.utt_id for p in pset.prompts] == ["utt0", "utt1", "utt2"]
     assert pset.prompts[0].prompt_wav == tiny_manifest.parent / "p0.wav"
     assert pset.checksum.startswith("sha256:")
     # the checksum follows content, not the location of the files
     moved = tiny_manifest.parent.parent / "moved"
     shutil.copytree(tiny_manifest.parent, moved)
-    assert load_testset(str(moved / "manifest.jsonl")).checksum == pset.checksum
+    assert load_prompt_set(str(moved / "manifest.jsonl")).checksum == pset.checksum
 
 
 def test_csv_and_seedtts_formats(tmp_path, make_wav):
@@ -27,17 +27,17 @@ def test_csv_and_seedtts_formats(tmp_path, make_wav):
     make_wav("s/prompt-wavs/b.wav")
     (tmp_path / "s" / "meta.lst").write_text(
         "u1|hello there|prompt-wavs/a.wav|say this|wavs/u1.wav\nu2|hi|prompt-wavs/b.wav|and this\n")
-    pset = load_testset(str(tmp_path / "s" / "meta.lst"))
+    pset = load_prompt_set(str(tmp_path / "s" / "meta.lst"))
     assert pset.prompts[0].reference_wav == tmp_path / "s" / "wavs" / "u1.wav"
     assert pset.prompts[1].reference_wav is None and pset.prompts[1].target_text == "and this"
     (tmp_path / "s" / "m.csv").write_text("utt_id,prompt_wav,prompt_text,target_text\nx,prompt-wavs/a.wav,p,t\n")
-    assert load_testset(str(tmp_path / "s" / "m.csv")).prompts[0].utt_id == "x"
+    assert load_prompt_set(str(tmp_path / "s" / "m.csv")).prompts[0].utt_id == "x"
 
 
 def test_f5_librispeech_pc_list_is_shipped_and_parsed(tmp_path):
     lst = data_dir() / "librispeech_pc_test_clean_cross_sentence.lst"
     assert lst.is_file()
-    pset = load_testset("librispeech-pc-b", audio_root=tmp_path, check_audio=False)
+    pset = load_prompt_set("librispeech-pc-b", audio_root=tmp_path, check_audio=False)
     assert len(pset.prompts) == 1127
     first = pset.prompts[0]
     assert first.utt_id == "4992-23283-0000"
@@ -49,10 +49,10 @@ def test_f5_librispeech_pc_list_is_shipped_and_parsed(tmp_path):
 def test_set_without_audio_root_names_what_is_missing(monkeypatch):
     monkeypatch.delenv("TTSBENCH_LIBRISPEECH", raising=False)
     with pytest.raises(TTSBenchError, match=r"needs its audio.*--audio-root.*TTSBENCH_LIBRISPEECH.*test-clean"):
-        load_testset("librispeech-pc-b")
+        load_prompt_set("librispeech-pc-b")
     monkeypatch.delenv("TTSBENCH_SEEDTTS_EVAL", raising=False)
     with pytest.raises(TTSBenchError, match="TTSBENCH_SEEDTTS_EVAL"):
-        load_testset("seedtts-zh")
+        load_prompt_set("seedtts-zh")
 
 
 @pytest.mark.parametrize("row, message", [
@@ -68,7 +68,7 @@ def test_bad_rows_are_one_clear_error(tiny_manifest, row, message):
     path = tiny_manifest.parent / "bad.jsonl"
     path.write_text(json.dumps(row) + "\n")
     with pytest.raises(InputError, match=message):
-        load_testset(str(path))
+        load_prompt_set(str(path))
 
 
 def test_duplicate_ids_and_unknown_set(tiny_manifest):
@@ -76,6 +76,6 @@ def test_duplicate_ids_and_unknown_set(tiny_manifest):
     dup = tiny_manifest.parent / "dup.jsonl"
     dup.write_text(lines[0] + "\n" + lines[0] + "\n")
     with pytest.raises(InputError, match="appears twice"):
-        load_testset(str(dup))
+        load_prompt_set(str(dup))
     with pytest.raises(TTSBenchError, match="Did you mean 'seedtts-en'"):
-        load_testset("seedtts-eng")
+        load_prompt_set("seedtts-eng")
