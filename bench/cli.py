@@ -22,7 +22,7 @@ EPILOG = """examples:
   ttsbench score GENERATED_DIR --prompt-set seedtts-en --metrics seedtts-en
   ttsbench report runs/ --format md --plot quality_vs_cost.png
   ttsbench check RUN_DIR --baseline baseline.json
-  ttsbench flops --system ditar --nfe 10
+  ttsbench flops --system 'ditar-*' --nfe 10            analytic FLOPs of every DiTAR size, 10 LocDiT calls
   ttsbench bitrate --system distar-base:checkpoint=PATH --prompt-set demo --metrics duration   (L' = 1..J)
 """
 

@@ -2,7 +2,8 @@
 
 `--prompt-set` names a prompt set (`--testset` is its deprecated alias, kept for one release);
 `add_run_options` adds what run, score, demo and bitrate share (None defaults, so only what is
-given overrides a spec file); `add_format_option` is the one output-format flag.
+given overrides a spec file); `add_format_option` is the one output-format flag (`--json` and
+`--markdown` are deprecated spellings of `--format json` / `--format md`).
 """
 
 from __future__ import annotations
@@ -46,3 +47,27 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-download", action="store_true", default=None,
                    help="let recipes fetch missing weights (never the default)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_format_option(p: argparse.ArgumentParser, choices: Sequence[str], default: str, *,
+                      what: str = "what to print on stdout") -> None:
+    """The one output-format flag: `--format` with the shared vocabulary of `ttsbench.reports.tabular`
+    (table, md, csv, json, latex, html), each command offering the subset that applies."""
+    p.add_argument("--format", choices=list(choices), default=default, help=f"{what} (default {default})")
+
+
+def add_json_alias(p: argparse.ArgumentParser) -> None:
+    """`--json`, the deprecated spelling of `--format json` (hidden; kept for one release)."""
+    p.add_argument("--json", dest="format", action=_DeprecatedConst, nargs=0, const="json", new="--format json",
+                   help=argparse.SUPPRESS)
+
+
+class _DeprecatedConst(DeprecatedAlias):
+    """A flag without a value that stores `const`, with the deprecation line."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, *, const: Any, new: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, new=new, const=const, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        super().__call__(parser, namespace, self.const, option_string)

@@ -29,13 +29,16 @@ def _load_builtin_prompt_sets(registry: Registry[Any]) -> None:
 PROMPT_SETS: Registry[Any] = Registry(
     "prompt set", entry_point_group="ttsbench.prompt_sets", builtin_loader=_load_builtin_prompt_sets,
     list_command="ttsbench list prompt-sets", old_groups=["ttsbench.testsets"])
-ARCHS: Registry[Any] = Registry(
-    "architecture", entry_point_group="ttsbench.archs", builtin_packages=["ttsbench.metrics"],
+ARCHS: Registry[Any] = Registry(  # Table 1's systems (metrics/cost/archs.py) and our models' (systems/*/cost.py)
+    "architecture", entry_point_group="ttsbench.archs", builtin_packages=["ttsbench.metrics", "ttsbench.systems"],
     list_command="ttsbench list archs")
+MODELS: Registry[Any] = Registry(  # our own models' cost hooks (ttsbench.metrics.cost.model_cost.ModelCost)
+    "model", entry_point_group="ttsbench.models", builtin_packages=["ttsbench.systems"],
+    list_command="ttsbench list models")
 
 # `ttsbench list KIND`; the names these registries had before (kept for one release) in REGISTRY_ALIASES.
 REGISTRIES: dict[str, Registry[Any]] = {
     "systems": SYSTEMS, "metrics": METRICS, "asr": ASR, "normalizers": NORMALIZERS,
-    "prompt-sets": PROMPT_SETS, "archs": ARCHS,
+    "prompt-sets": PROMPT_SETS, "archs": ARCHS, "models": MODELS,
 }
 REGISTRY_ALIASES = {"testsets": "prompt-sets", "recipes": "normalizers"}

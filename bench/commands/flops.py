@@ -11,8 +11,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+
+from ttsbench.cli_options import add_format_option
+
+FORMATS = ("table", "md", "csv", "json", "latex", "html")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -39,30 +42,34 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="also count our own models (ditar-<size>, nar-dit-<size>, distar-*) with torch's "
                         "FlopCounterMode on the meta device; projections and time MLPs A.4 leaves out make it "
                         "slightly higher")
-    p.add_argument("--format", choices=["table", "md", "json"], default="table")
+    add_format_option(p, FORMATS, "table")
     p.set_defaults(func=cmd_flops)
     return p
 
 
-def setup_from_args(args: argparse.Namespace):
+def setup_from_args(args: argparse.Namespace):  # noqa: ANN201 - CostSetup, imported lazily
+    # lazy: the cost layer imports torch; `ttsbench --help` must not
     from ttsbench.metrics.cost import CostSetup
 
     return CostSetup(prompt_seconds=args.prompt_seconds, target_seconds=args.target_seconds,
-                     text_rate=args.text_rate, nfe=args.nfe, cfg=False if args.no_cfg else None,
+                     text_rate=args.text_rate, nfe=args.nfe, guidance=False if args.no_cfg else None,
                      patch_size=args.patch_size, history=args.history, exact_ffn=args.exact_ffn,
                      layers=args.layers)
 
 
 def cmd_flops(args: argparse.Namespace) -> int:
-    from ttsbench.metrics.cost.table import flops_rows, render_text, select_specs
+    # lazy: the cost layer and the registries import torch and every model; `ttsbench --help` must not
+    from ttsbench.metrics.cost.table import flops_display, flops_rows, select_specs
+    from ttsbench.reports.tabular import render_records, render_table
 
     setup = setup_from_args(args)
     specs, skipped = select_specs(args.system, setup)
     for note in skipped:  # systems a pattern reached that --layers cannot count
         print(f"ttsbench flops: skipped {note}", file=sys.stderr)
     rows = flops_rows(specs, setup, counted=args.counted)
-    if args.format == "json":
-        print(json.dumps(rows, indent=2))
-    else:
-        print(render_text(rows, setup, markdown=args.format == "md", show_blocks=args.breakdown))
+    if args.format in ("json", "csv"):
+        print(render_records(rows, args.format), end="")
+        return 0
+    title, header, body, notes = flops_display(rows, setup, show_blocks=args.breakdown)
+    print(render_table(header, body, args.format, title=title, notes=notes), end="")
     return 0

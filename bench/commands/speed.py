@@ -5,7 +5,7 @@
     ttsbench speed --system nar-dit-0.6b --device cuda --dtype bf16 --batch-sizes 1,500 --format json
     ttsbench speed --system distar-tiny --system ditar-tiny --steps 24 --layers 4   DiSTAR beside DiTAR
 
-ditar-<size>, distar-<size> and nar-dit-<size> time our models with RANDOM weights on the paper's
+ditar-<size>, distar-<size> and nar-dit-<size> (each `MODELS` entry's own workload) time our models with RANDOM weights on the paper's
 fixed workload (3 s prompt, exactly 10 s out, NFE 10 for DiTAR / NAR, N = 24 MDM steps per patch
 for DiSTAR on 40 Hz codes, CFG; vocoder / codec decoder excluded); any other registered system is
 timed through its synthesize() on the demo prompts. Definitions: ttsbench.metrics.cost.speed.
@@ -14,8 +14,11 @@ timed through its synthesize() on the demo prompts. Definitions: ttsbench.metric
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from ttsbench.cli_options import add_format_option
+
+FORMATS = ("table", "md", "csv", "json", "latex", "html")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -46,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--end-to-end", action="store_true",
                    help="time ditar-*/nar-dit-* through the registered system's synthesize() (vocoder included, "
                         "demo prompts, system options via NAME:k=v) instead of the fixed model workload")
-    p.add_argument("--format", choices=["table", "md", "json"], default="table")
+    add_format_option(p, FORMATS, "table")
     p.add_argument("--plot", type=Path, help="write throughput vs batch size (Figure 5) to this PNG")
     p.set_defaults(func=cmd_speed)
     return p
@@ -68,8 +71,9 @@ def cmd_speed(args: argparse.Namespace) -> int:
     import torch
 
     from ttsbench.errors import InputError
-    from ttsbench.metrics.cost.speed import SpeedConfig, measure, plot_throughput, render
+    from ttsbench.metrics.cost.speed import SpeedConfig, measure, plot_throughput, speed_display
     from ttsbench.metrics.cost.workloads import build_workload
+    from ttsbench.reports.tabular import render_records, render_table
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(f"--device {args.device}: CUDA is not available on this machine")
@@ -86,7 +90,11 @@ def cmd_speed(args: argparse.Namespace) -> int:
                       patch_size=args.patch_size, steps=args.steps, layers=args.layers)
     rows = [row for name in args.system
             for row in measure(build_workload(name, cfg, end_to_end=args.end_to_end), cfg)]
-    print(json.dumps(rows, indent=2) if args.format == "json" else render(rows, markdown=args.format == "md"))
+    if args.format in ("json", "csv"):
+        print(render_records(rows, args.format), end="")
+    else:
+        title, header, body, notes = speed_display(rows)
+        print(render_table(header, body, args.format, title=title, notes=notes), end="")
     if args.plot:
         plot_throughput(rows, args.plot)
     return 0

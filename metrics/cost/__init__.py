@@ -4,18 +4,22 @@ Units and scope, always: FLOPs = 2 x MACs; one utterance (default: 3 s prompt, 1
 7 text tokens/s); NFE = network calls per diffusion solve; CFG doubles the guided network's passes;
 vocoders excluded. Every count is a `FlopCount(macs, method, scope)`.
 
-Public API:
+What lives here is model-independent (this package never imports a model):
 
-- ``analytic_flops(spec, setup=None) -> FlopCount`` and ``breakdown(spec, setup)``: the A.4
-  formulas (``formulas.py``, appendix typos fixed there) over an ``ArchSpec`` (``spec.py``).
-- ``CostSetup``: prompt/target seconds, text rate, NFE, CFG, patch size, history (all settable).
-- ``ARCHS`` (``ttsbench.plugins``): the nine Table 1 systems (``archs.py``) plus ``nar-dit-*``;
-  ``ditar_arch(cfg)`` builds the spec of a ``DiTARConfig`` and ``nar_arch(cfg)`` of the NAR baseline.
-- ``system_cost(system) -> dict | None``: what the runner stores in run.json when
-  ``system.arch()`` returns an ArchSpec: ``{"flops", "unit", "scope", "detail", "method", "macs"}``
-  (``scope``: the setup, identical across systems; ``detail``: this system's counted networks).
+- ``spec.py``: ``ArchSpec`` (the networks of a system), ``Block``, ``Length``, ``CostSetup`` (prompt /
+  target seconds, text rate, NFE, guidance, patch size, history, L'), ``FlopCount``.
+- ``formulas.py`` and ``analytic.py``: the A.4 formulas (appendix typos fixed) over an ArchSpec:
+  ``analytic_flops(spec, setup)``, ``breakdown(spec, setup)``.
+- ``archs.py``: the Table 1 systems we only read about, registered in ``ARCHS``.
 - ``counted.py``: FLOPs counted by ``torch.utils.flop_counter`` or fvcore (with an SDPA handle).
-- ``speed.py``: RTF, first-patch latency and throughput (``ttsbench speed``).
+- ``speed.py``: the timing harness (RTF, first-patch latency, throughput) and ``workloads.py``: any
+  registered system timed through its ``synthesize``.
+- ``model_cost.py``: ``ModelCost``, the hooks one of our own models registers in ``MODELS`` from its
+  own folder (``systems/<model>/cost.py``: its ArchSpecs, counted FLOPs, speed workload, parameters).
+- ``table.py``: the rows of ``ttsbench flops``.
+- ``system_cost(system)``: what the runner stores in run.json when ``system.arch()`` returns an
+  ArchSpec: ``{"flops", "unit", "scope", "detail", "method", "macs"}`` (``scope``: the setup,
+  identical across systems; ``detail``: this system's counted networks).
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from __future__ import annotations
 from typing import Any
 
 from ttsbench.metrics.cost.analytic import analytic_flops, breakdown, detail, setup_scope
-from ttsbench.metrics.cost.builders import ditar_arch, nar_arch
 from ttsbench.metrics.cost.spec import UNIT, ArchSpec, Block, CostSetup, FlopCount, Length
 
 
@@ -46,5 +49,5 @@ def system_cost(system: Any, setup: CostSetup | None = None) -> dict[str, Any] |
             "detail": detail(spec, setup), "method": count.method, "macs": float(count.macs), "arch": spec.name}
 
 
-__all__ = ["UNIT", "ArchSpec", "Block", "CostSetup", "FlopCount", "Length", "analytic_flops",
-           "breakdown", "ditar_arch", "nar_arch", "system_cost"]
+__all__ = ["UNIT", "ArchSpec", "Block", "CostSetup", "FlopCount", "Length", "analytic_flops", "breakdown",
+           "system_cost"]

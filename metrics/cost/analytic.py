@@ -33,8 +33,9 @@ def effective_nfe(spec: ArchSpec, setup: CostSetup) -> int:
     return nfe
 
 
-def effective_cfg(spec: ArchSpec, setup: CostSetup) -> bool:
-    return spec.cfg if setup.cfg is None else setup.cfg
+def effective_guidance(spec: ArchSpec, setup: CostSetup) -> bool:
+    """CFG on: the setup's choice, else the spec's published setting."""
+    return spec.guidance if setup.guidance is None else setup.guidance
 
 
 def block_cost(block: Block, spec: ArchSpec, setup: CostSetup) -> BlockCost:
@@ -56,7 +57,7 @@ def block_cost(block: Block, spec: ArchSpec, setup: CostSetup) -> BlockCost:
     calls = block.calls.resolve(values)
     if block.per_nfe:
         calls *= effective_nfe(spec, setup)
-    if block.cfg and effective_cfg(spec, setup):
+    if block.guided and effective_guidance(spec, setup):
         calls *= 2
     return BlockCost(block.name, block.kind, length, steps, calls, per_call)
 
@@ -86,7 +87,7 @@ def detail(spec: ArchSpec, setup: CostSetup) -> str:
         mult = []
         if b.per_nfe:
             mult.append(f"NFE {effective_nfe(spec, setup)}")
-        if b.cfg and effective_cfg(spec, setup):
+        if b.guided and effective_guidance(spec, setup):
             mult.append("x2 CFG")
         parts.append(f"{b.name} ({how}, {cost.calls} call{'s' if cost.calls != 1 else ''}"
                      + (f"; {', '.join(mult)}" if mult else "") + ")")

@@ -11,11 +11,14 @@ returned is a `FlopCount` (MACs; `.flops` = 2 x MACs).
   registry; we add it.
 - `count_fvcore(module, inputs)`: fvcore's FlopCountAnalysis (a jit trace) with a handle for
   `aten::scaled_dot_product_attention`, which fvcore does not know.
+- `CountedCost` / `total_of`: a model's counted pieces (FLOPs per call x calls per utterance);
+  each model's own `cost.py` counts its pieces with one of the two counters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -70,3 +73,21 @@ def count_fvcore(module: torch.nn.Module, inputs: tuple[Any, ...], *, scope: str
     with torch.no_grad():
         macs = int(analysis.total())
     return FlopCount(macs=macs, method="fvcore", scope=scope or type(module).__name__)
+
+
+Counter = Callable[..., FlopCount]
+
+
+@dataclass(frozen=True)
+class CountedCost:
+    """A counted total with its per-piece FLOPs (per call) and how many calls one utterance makes."""
+
+    total: FlopCount
+    pieces: dict[str, tuple[int, int]]  # name -> (FLOPs per call, calls)
+
+
+def total_of(pieces: dict[str, tuple[int, int]], counter: Counter, scope: str) -> CountedCost:
+    """Sum per-call FLOPs x calls over the pieces of one utterance; `method` names the counter used."""
+    flops = sum(per * calls for per, calls in pieces.values())
+    method = "fvcore" if getattr(counter, "__name__", "") == "count_fvcore" else "torch"
+    return CountedCost(FlopCount(macs=flops // 2, method=method, scope=scope), pieces)

@@ -64,7 +64,8 @@ class CostSetup:
     text_rate: text tokens per second of speech (7 Hz: 21 prompt + 70 target tokens).
     nfe: network evaluations per diffusion solve (calls, not grid points); None = each spec's
         published setting (e.g. 32 for F5-TTS, 9 for DiTAR's "NFE=10", see archs.py).
-    cfg: classifier-free guidance doubles the guided network's passes; None = the spec's setting.
+    guidance: classifier-free guidance (CFG) on: it doubles the guided network's passes; None = the
+        spec's setting.
     patch_size / history: DiTAR's (and DiSTAR's) P and number of historical patches; None = the spec's.
     layers: active RVQ layers L' of a model over J-layer codes (DiSTAR's bitrate control); None = the
         spec's (J). Specs without layer terms (every non-DiSTAR spec) ignore it.
@@ -75,7 +76,7 @@ class CostSetup:
     target_seconds: float = 10.0
     text_rate: float = 7.0
     nfe: int | None = None
-    cfg: bool | None = None
+    guidance: bool | None = None
     patch_size: int | None = None
     history: int | None = None
     exact_ffn: bool = False
@@ -135,7 +136,7 @@ class Block:
     steps: "causal" only: tokens decoded one at a time after the prefix.
     calls: calls per utterance before the NFE and CFG multipliers.
     per_nfe: one call per network evaluation of a diffusion solve (x setup NFE).
-    cfg: guided with classifier-free guidance (x2 when CFG is on).
+    guided: guided with classifier-free guidance (x2 when CFG is on).
     ffn_mats: FFN matrices of the real network (3 for SwiGLU); A.4 counts 2 unless setup.exact_ffn.
     out: "linear" only: output features (width = input features).
     """
@@ -151,7 +152,7 @@ class Block:
     steps: Length | None = None
     calls: Length = ONE
     per_nfe: bool = False
-    cfg: bool = False
+    guided: bool = False
     out: int = 0
 
 
@@ -160,15 +161,16 @@ class ArchSpec:
     """The cost-relevant architecture of one system, with provenance.
 
     frame_rate: speech frames per second of the units the blocks run on.
-    nfe / cfg / patch_size / history: the published inference setting (CostSetup can override).
+    nfe / guidance / patch_size / history: the published inference setting (CostSetup can override).
     layers: RVQ layers J of the codes the blocks run on (DiSTAR); the default L' when the setup
         sets none. 1 for everything else.
     paper_tflops: the DiTAR paper's Table 1 value, when the system is in it.
     sources: where each number comes from. assumptions: what is not published or was chosen.
     fitted: parameters set to reproduce Table 1 because no source we could read gives them.
-    model_config: the config of our own model the spec describes (a DiTARConfig, NARConfig or
-        DiSTARConfig, with the spec's layout and J), set by the builders in builders.py; `ttsbench
-        flops --counted` builds this model. None for systems we only read about.
+    model: the `MODELS` entry of our own model the spec describes ("ditar", "distar", "nar-dit"),
+        whose `counted` function `ttsbench flops --counted` runs; None for systems we only read about.
+    model_config: that model's config (with the spec's sizes, layout and J), set by the model's
+        own `cost.py`; None for systems we only read about.
     nfe_cap: when set, a diffusion solve runs min(NFE, nfe_cap) network calls (DiSTAR's unmasking
         commits at least one token per call, so a patch of P x L' tokens needs min(N, P x L')).
     """
@@ -179,7 +181,7 @@ class ArchSpec:
     frame_rate: float
     params: str = ""
     nfe: int = 1
-    cfg: bool = False
+    guidance: bool = False
     patch_size: int = 1
     history: int = 0
     layers: int = 1
@@ -190,6 +192,7 @@ class ArchSpec:
     assumptions: tuple[str, ...] = ()
     fitted: tuple[str, ...] = ()
     excluded: str = "vocoder/codec decoder, embeddings, norms, biases, heads"
+    model: str | None = None
     model_config: Any = None
 
     def __post_init__(self) -> None:

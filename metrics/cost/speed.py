@@ -18,7 +18,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -63,6 +63,18 @@ class Workload(Protocol):
     def first(self) -> None: ...
 
     def describe(self) -> dict[str, Any]: ...
+
+
+def maybe_compile(module: torch.nn.Module, cfg: SpeedConfig, *, dynamic: bool = False) -> Any:
+    """`module` under torch.compile when the config asks for it (CUDA graphs: mode reduce-overhead)."""
+    if not (cfg.compile or cfg.cuda_graphs):
+        return module
+    return torch.compile(module, mode="reduce-overhead" if cfg.cuda_graphs else "default", dynamic=dynamic)
+
+
+def text_tokens(cfg: SpeedConfig) -> int:
+    """Text tokens of one utterance of the workload: text_rate x (prompt + target seconds), each rounded."""
+    return round(cfg.prompt_seconds * cfg.text_rate) + round(cfg.target_seconds * cfg.text_rate)
 
 
 def synchronize(device: str) -> None:
@@ -121,14 +133,9 @@ def measure(work: Workload, cfg: SpeedConfig) -> list[dict[str, Any]]:
     return rows
 
 
-def config_json(cfg: SpeedConfig) -> dict[str, Any]:
-    return asdict(cfg)
-
-
-def render(rows: Sequence[dict[str, Any]], *, markdown: bool = False) -> str:
-    """A table with the definitions and the recording conditions in its header."""
-    if not rows:
-        return "no measurements"
+def speed_display(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[str], list[list[str]], list[str]]:
+    """(title lines, header, body, notes) of the `ttsbench speed` table (rendered by
+    `ttsbench.reports.tabular.render_table`): the title holds the definitions and recording conditions."""
     r0 = rows[0]
     head = ["system", "batch", "wall s (median / p90)", "RTF (batch, Table 7)", "RTF per utt",
             "throughput (audio s/s)", "latency s (median / p90)", "latency to"]
@@ -137,24 +144,16 @@ def render(rows: Sequence[dict[str, Any]], *, markdown: bool = False) -> str:
              f"{r['throughput']:.4g}", f"{r['latency_median_s']:.4g} / {r['latency_p90_s']:.4g}", r["latency_kind"]]
             for r in rows]
     nfe = next((r["nfe"] for r in rows if r["nfe"] is not None), None)
-    lines = [f"device: {r0['device']} ({r0['device_name']}), dtype {r0['dtype']}, torch {r0['torch']}, "
+    title = [f"device: {r0['device']} ({r0['device_name']}), dtype {r0['dtype']}, torch {r0['torch']}, "
              + (f"NFE {nfe} (DiTAR/NAR network calls per solve), " if nfe is not None else "")
              + f"CFG {'on' if r0['cfg'] else 'off'}, compile {r0['compile']}, "
              f"cuda graphs {r0['cuda_graphs']}; {r0['warmup']} warm-up + {r0['repeats']} timed runs; "
              f"{r0['audio_seconds_per_row']:g} s of audio per row",
              "RTF (batch) = batch wall / audio s of one row (Table 7); RTF per utt = wall / (batch x audio s); "
              "throughput = batch x audio s / wall; vocoder (DiSTAR: RVQ decode + vocoder) excluded for model workloads"]
-    lines += [f"{name}: {note}" for name, note in dict.fromkeys((r["system"], r["note"]) for r in rows if r.get("note"))]
-    if markdown:
-        lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(row) + " |" for row in body]
-    else:
-        widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
-        lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in body]
-    if any(r["random_weights"] for r in rows):
-        lines.append("* random weights: timing only, the audio is meaningless")
-    return "\n".join(lines)
+    title += [f"{name}: {note}" for name, note in dict.fromkeys((r["system"], r["note"]) for r in rows if r.get("note"))]
+    notes = ["* random weights: timing only, the audio is meaningless"] if any(r["random_weights"] for r in rows) else []
+    return title, head, body, notes
 
 
 def plot_throughput(rows: Sequence[dict[str, Any]], path: Any) -> None:

@@ -7,15 +7,15 @@ from dataclasses import replace
 from typing import Any
 
 from ttsbench.errors import InputError
-from ttsbench.metrics.cost.analytic import analytic_flops, breakdown, effective_cfg, effective_nfe
+from ttsbench.metrics.cost.analytic import analytic_flops, breakdown, effective_guidance, effective_nfe
+from ttsbench.metrics.cost.archs import TABLE1
 from ttsbench.metrics.cost.spec import UNIT, ArchSpec, CostSetup, layers_fit
+from ttsbench.plugins import ARCHS, MODELS
 
 
 def table1_names() -> list[str]:
     """The Table 1 systems, in the paper's order."""
-    from ttsbench.metrics.cost.archs import TABLE1
-
-    return [s.name for s in TABLE1]
+    return list(TABLE1)
 
 
 def _is_pattern(name: str) -> bool:
@@ -30,8 +30,6 @@ def select_specs(names: Sequence[str] | None, setup: CostSetup) -> tuple[list[Ar
     name given outright is never skipped (counting it fails with a one-line error). A pattern that
     leaves nothing to count is an InputError.
     """
-    from ttsbench.plugins import ARCHS
-
     if not names:
         return [get_spec(n) for n in table1_names()], []
     named = {n for n in names if not _is_pattern(n)}
@@ -57,8 +55,6 @@ def select_specs(names: Sequence[str] | None, setup: CostSetup) -> tuple[list[Ar
 
 def get_spec(name: str) -> ArchSpec:
     """An ArchSpec by ARCHS name (unknown names fail with suggestions)."""
-    from ttsbench.plugins import ARCHS
-
     return ARCHS.get(name)
 
 
@@ -74,12 +70,12 @@ def flops_row(spec: ArchSpec, setup: CostSetup) -> dict[str, Any]:
         decimals = len(repr(paper).partition(".")[2])
         printed = round(count.tflops, decimals) == paper
     diffusion = any(b.per_nfe for b in spec.blocks)
-    guided = any(b.cfg for b in spec.blocks)
+    guided = any(b.guided for b in spec.blocks)
     return {
         "system": spec.name, "label": spec.label, "params": spec.params,
         "flops": float(count.flops), "tflops": count.tflops, "macs": float(count.macs), "unit": UNIT,
         "nfe": effective_nfe(spec, setup) if diffusion else None,
-        "cfg": effective_cfg(spec, setup) if guided else None,
+        "cfg": effective_guidance(spec, setup) if guided else None,
         "paper_tflops": paper, "rel_diff": rel, "rounds_to_paper": printed, "fitted": list(spec.fitted),
         "scope": count.scope, "sources": list(spec.sources), "assumptions": list(spec.assumptions),
         "blocks": [{"name": c.name, "kind": c.kind, "length": c.length, "steps": c.steps,
@@ -97,43 +93,12 @@ def flops_rows(specs: Sequence[ArchSpec], setup: CostSetup, *, counted: bool = F
     return rows
 
 
-def counted_tflops(spec: ArchSpec, setup: CostSetup, nfe: int | None, cfg: bool) -> float | None:
-    """torch-counted TFLOPs of our own model behind a spec (`spec.model_config`: a DiTARConfig,
-    NARConfig or DiSTARConfig), built on the meta device (no memory, no compute); None for specs
-    without one. `--patch-size` / `--history` change the DiTAR and DiSTAR models as they change
-    the analytic row."""
-    if spec.model_config is None:
+def counted_tflops(spec: ArchSpec, setup: CostSetup, nfe: int | None, guided: bool) -> float | None:
+    """torch-counted TFLOPs of our own model behind a spec (its `MODELS` entry, `spec.model`, builds
+    `spec.model_config` on the meta device: no memory, no compute); None for specs without one."""
+    if spec.model is None or spec.model_config is None:
         return None
-    import torch
-
-    from ttsbench.metrics.cost.counted_models import counted_distar, counted_ditar, counted_nar
-    from ttsbench.systems.distar.config import DiSTARConfig
-    from ttsbench.systems.ditar.config import DiTARConfig
-    from ttsbench.systems.nar.config import NARConfig
-
-    model_cfg = spec.model_config
-    sized = {"patch_size": setup.patch_size or spec.patch_size,
-             "history_patches": spec.history if setup.history is None else setup.history}
-    if isinstance(model_cfg, DiSTARConfig):
-        from ttsbench.systems.distar.model import DiSTAR
-
-        with torch.device("meta"):
-            model = DiSTAR(model_cfg.with_options(**sized))  # J and layout: the spec's, in its config
-        return counted_distar(model, setup, steps=nfe or spec.nfe, guidance=cfg, layers=setup.layers,
-                              frame_rate=spec.frame_rate).total.tflops
-    if isinstance(model_cfg, DiTARConfig):
-        from ttsbench.systems.ditar.model import DiTAR
-
-        with torch.device("meta"):
-            model = DiTAR(model_cfg.with_options(**sized))
-        return counted_ditar(model, setup, nfe=nfe or 10, guidance=float(cfg)).total.tflops
-    if isinstance(model_cfg, NARConfig):
-        from ttsbench.systems.nar.model import NARDiT
-
-        with torch.device("meta"):
-            model = NARDiT(model_cfg)
-        return counted_nar(model, setup, nfe=nfe or 10, guidance=float(cfg)).total.tflops
-    return None
+    return MODELS.get(spec.model).counted(spec, setup, nfe, guided)
 
 
 def _tf(tflops: float) -> str:
@@ -144,9 +109,10 @@ def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def render_text(rows: Sequence[dict[str, Any]], setup: CostSetup, *, markdown: bool = False,
-                show_blocks: bool = False) -> str:
-    """A plain or Markdown table; the header states unit and scope, footnotes the fitted rows."""
+def flops_display(rows: Sequence[dict[str, Any]], setup: CostSetup, *, show_blocks: bool = False
+                  ) -> tuple[list[str], list[str], list[list[str]], list[str]]:
+    """(title lines, header, body, notes) of the `ttsbench flops` table (rendered by
+    `ttsbench.reports.tabular.render_table`): the title states unit and scope, notes the fitted rows."""
     head = ["system", "params", "NFE (calls)", "CFG", "TFLOPs (ours)", "TFLOPs (Table 1)", "rel. diff",
             "= Table 1 as printed"]
     counted = any("counted_tflops" in r for r in rows)
@@ -167,22 +133,15 @@ def render_text(rows: Sequence[dict[str, Any]], setup: CostSetup, *, markdown: b
                 body.append([f"  {b['name']}", "", "", "", _tf(b["flops"] / 1e12), "",
                              f"{b['calls']} x len {b['length']}" + (f"+{b['steps']} steps" if b["steps"] else ""), ""]
                             + (["", ""] if counted else []))
-    lines = [f"Analytic FLOPs per utterance (unit: {UNIT}; DiTAR paper A.4 formulas, typos fixed): "
+    title = [f"Analytic FLOPs per utterance (unit: {UNIT}; DiTAR paper A.4 formulas, typos fixed): "
              f"{setup.prompt_seconds:g} s prompt -> {setup.target_seconds:g} s speech, text {setup.text_rate:g} "
              f"tokens/s ({setup.prompt_text}+{setup.target_text})"
              + (f"; L' = {setup.layers} active RVQ layers (DiSTAR specs; others ignore it)"
                 if setup.layers is not None else "")
              + "; NFE = network calls per diffusion solve; CFG doubles the guided network; vocoder excluded."]
-    if markdown:
-        lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(row) + " |" for row in body]
-    else:
-        widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(len(head))]
-        lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-        lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in body]
     notes = [f"† {r['label']}: fitted {', '.join(r['fitted'])} (no readable source gives it); see "
              f"`ttsbench flops --system {r['system']} --format json` for sources and assumptions"
              for r in rows if r["fitted"]]
     if any(r["paper_tflops"] is not None and r["rel_diff"] is None for r in rows):
         notes.append("rel. diff is shown only under the paper's A.4 setup (run without setup options)")
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return title, head, body, notes

@@ -26,6 +26,7 @@ import torch
 from ttsbench.errors import InputError
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities
+from ttsbench.systems.distar.cost import distar_arch
 from ttsbench.systems.ditar.system import DiTARSystem, _options
 from ttsbench.types import LoadContext, SystemSpec
 
@@ -122,8 +123,6 @@ class DiSTARSystem(DiTARSystem):
         return out
 
     def arch(self) -> Any:
-        from ttsbench.metrics.cost.builders import distar_arch
-
         return distar_arch(self.model.cfg, steps=self.sampler.steps, guidance=self.sampler.guided,
                            active_layers=self.active_layers, frame_rate=self.tokenizer.frame_rate,
                            name=self.registry_name or f"distar-{self.size}")

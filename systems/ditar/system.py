@@ -42,6 +42,7 @@ import torch
 from ttsbench.errors import InputError, MissingModelError
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
+from ttsbench.systems.ditar.cost import ditar_arch
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -204,8 +205,6 @@ class DiTARSystem(TTSSystem):
                 "tokenizer": self.tokenizer.describe(), "frontend": self.frontend.describe()}
 
     def arch(self) -> Any:
-        from ttsbench.metrics.cost import ditar_arch
-
         return ditar_arch(self.model.cfg, nfe=self.sampler.nfe, guidance=self.sampler.guidance_scale != 0,
                           frame_rate=self.tokenizer.frame_rate, name=self.registry_name or f"ditar-{self.size}")
 

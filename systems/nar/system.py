@@ -31,6 +31,7 @@ import torch
 from ttsbench.errors import InputError, MissingModelError
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
+from ttsbench.systems.nar.cost import nar_arch
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -108,8 +109,6 @@ class NARSystem(TTSSystem):
                 "tokenizer": self.tokenizer.describe()["name"], "random_weights": "random" in self.options["weights"]}
 
     def arch(self) -> Any:
-        from ttsbench.metrics.cost import nar_arch
-
         return nar_arch(self.model.cfg, nfe=self.options["nfe"], guidance=self.options["guidance"] != 0,
                         name=self.registry_name or f"nar-dit-{self.size}")
 

@@ -7,8 +7,12 @@ import dataclasses
 import pytest
 
 from ttsbench.errors import InputError
-from ttsbench.metrics.cost import CostSetup, analytic_flops, breakdown, ditar_arch, system_cost
-from ttsbench.metrics.cost.archs import TABLE1
+from ttsbench.metrics.cost import CostSetup, analytic_flops, breakdown, system_cost
+from ttsbench.metrics.cost.archs import TABLE1 as TABLE1_NAMES
+from ttsbench.plugins import ARCHS
+from ttsbench.systems.ditar.cost import ditar_arch
+
+TABLE1 = [ARCHS.get(name) for name in TABLE1_NAMES]
 from ttsbench.plugins import ARCHS
 
 BY_NAME = {s.name: s for s in TABLE1}
@@ -53,7 +57,7 @@ def test_ditar_row_is_9_locdit_calls_and_10_calls_is_ten_percent_more():
 def test_setup_parameters_move_the_number_as_expected():
     ditar = BY_NAME["ditar-0.6b"]
     base = {c.name: c for c in breakdown(ditar)}
-    no_cfg = {c.name: c for c in breakdown(ditar, CostSetup(cfg=False))}
+    no_cfg = {c.name: c for c in breakdown(ditar, CostSetup(guidance=False))}
     assert no_cfg["LocDiT"].flops * 2 == base["LocDiT"].flops and no_cfg["LM"].flops == base["LM"].flops
     p2 = {c.name: c for c in breakdown(ditar, CostSetup(patch_size=2))}
     assert p2["LocDiT"].calls == 2 * base["LocDiT"].calls and p2["LocDiT"].length == 1 + 2 + 2

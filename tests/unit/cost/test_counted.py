@@ -10,10 +10,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ttsbench.metrics.cost import CostSetup, analytic_flops, ditar_arch, nar_arch
+from ttsbench.metrics.cost import CostSetup, analytic_flops
 from ttsbench.metrics.cost import formulas as F
 from ttsbench.metrics.cost.counted import count_fvcore, count_torch
-from ttsbench.metrics.cost.counted_models import counted_ditar, counted_nar
+from ttsbench.systems.ditar.cost import counted_ditar, ditar_arch
+from ttsbench.systems.nar.cost import counted_nar, nar_arch
 from ttsbench.systems.ditar.config import DiTARConfig
 from ttsbench.systems.speech.layers import Transformer
 from ttsbench.systems.ditar.model import DiTAR

@@ -18,9 +18,9 @@ import torch
 
 from ttsbench.cli import main
 from ttsbench.metrics.cost import CostSetup, analytic_flops
-from ttsbench.metrics.cost.builders import DISTAR_CODEC_RATE, distar_arch
 from ttsbench.metrics.cost.counted import count_torch
-from ttsbench.metrics.cost.counted_models import counted_distar
+from ttsbench.systems.distar.cost import PAPER_CODEC_RATE as DISTAR_CODEC_RATE
+from ttsbench.systems.distar.cost import counted_distar, distar_arch
 from ttsbench.metrics.cost.spec import resolve_terms
 from ttsbench.systems.distar.config import SIZES, DiSTARConfig
 from ttsbench.systems.distar.infill import InfillConfig

@@ -3,8 +3,9 @@ that model (no parsing of ARCHS names)."""
 
 from __future__ import annotations
 
-from ttsbench.metrics.cost import CostSetup, ditar_arch
-from ttsbench.metrics.cost.builders import distar_arch
+from ttsbench.metrics.cost import CostSetup
+from ttsbench.systems.distar.cost import distar_arch
+from ttsbench.systems.ditar.cost import ditar_arch
 from ttsbench.metrics.cost.table import counted_tflops
 from ttsbench.plugins import ARCHS
 from ttsbench.systems.distar.config import DiSTARConfig
@@ -26,7 +27,7 @@ def test_registered_specs_know_their_model_config():
     assert {name: ARCHS.get(name).model_config for name in expected} == expected
 
 
-def test_builders_store_the_config_with_the_specs_layout_and_j():
+def test_model_specs_store_the_config_with_the_specs_layout_and_j():
     spec = distar_arch(DiSTARConfig.from_size("base"), layout="frame_layer", layers=3)
     assert spec.model_config == DiSTARConfig.from_size("base", layout="frame_layer", num_layers=3)
     assert spec.layers == spec.model_config.num_layers

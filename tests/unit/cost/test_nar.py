@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from ttsbench.errors import InputError, MissingModelError
-from ttsbench.metrics.cost import analytic_flops, nar_arch, system_cost
+from ttsbench.metrics.cost import analytic_flops, system_cost
+from ttsbench.systems.nar.cost import nar_arch
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.ditar.config import DiTARConfig
 from ttsbench.systems.ditar.model import DiTAR

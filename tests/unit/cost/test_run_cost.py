@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from ttsbench.cli import main
-from ttsbench.metrics.cost import analytic_flops, nar_arch
+from ttsbench.metrics.cost import analytic_flops
+from ttsbench.systems.nar.cost import nar_arch
 from ttsbench.systems.nar.config import NARConfig
 
 

@@ -8,8 +8,11 @@ import pytest
 import torch
 
 from ttsbench.cli import main
-from ttsbench.metrics.cost.speed import SpeedConfig, measure, render, summary
-from ttsbench.metrics.cost.workloads import DiTARWorkload, NARWorkload, SystemWorkload, build_workload
+from ttsbench.metrics.cost.speed import SpeedConfig, measure, speed_display, summary
+from ttsbench.metrics.cost.workloads import SystemWorkload, build_workload
+from ttsbench.reports.tabular import render_table
+from ttsbench.systems.ditar.cost import DiTARWorkload
+from ttsbench.systems.nar.cost import NARWorkload
 
 QUICK = SpeedConfig(batch_sizes=(1, 2), repeats=2, warmup=1, prompt_seconds=0.25, target_seconds=0.5, nfe=2)
 
@@ -33,7 +36,8 @@ def test_ditar_rows_follow_the_table7_definitions():
         assert r["throughput"] == pytest.approx(r["batch"] * 0.5 / r["wall_median_s"])
         assert r["nfe"] == 2 and r["cfg"] and r["device"] == "cpu" and r["torch"] == torch.__version__
         assert 0 < r["latency_median_s"] < r["wall_median_s"]  # first patch comes before the last
-    assert "random weights" in render(rows)
+    title, header, body, notes = speed_display(rows)
+    assert "random weights" in render_table(header, body, title=title, notes=notes)
 
 
 def test_ditar_workload_makes_exactly_the_fixed_number_of_patches():

@@ -10,8 +10,10 @@ import torch
 
 from ttsbench.cli import main
 from ttsbench.errors import InputError
-from ttsbench.metrics.cost.speed import SpeedConfig, measure, render
-from ttsbench.metrics.cost.workloads import DiSTARWorkload, build_workload
+from ttsbench.metrics.cost.speed import SpeedConfig, measure, speed_display
+from ttsbench.metrics.cost.workloads import build_workload
+from ttsbench.reports.tabular import render_table
+from ttsbench.systems.distar.cost import DiSTARWorkload
 
 # 0.2 s prompt = 8 frames; 0.4 s target = 16 frames of 40 Hz codes = 4 patches of P = 4 (tiny)
 QUICK = SpeedConfig(batch_sizes=(1, 2), repeats=1, warmup=0, prompt_seconds=0.2, target_seconds=0.4, steps=6)
@@ -51,7 +53,8 @@ def test_rows_have_the_fields_and_follow_the_definitions():
         assert (r["layers"], r["num_layers"], r["layout"], r["frame_rate_hz"], r["patch_size"]) == (4, 4, "frame", 40.0, 4)
         assert r["kbps"] == pytest.approx(40 * 4 * 4 / 1000)  # 40 Hz x L' x log2(K = 16)
         assert r["parameters"] == sum(p.numel() for p in work.model.parameters()) and r["cfg_scale"] == 1.25
-    table = render(rows)
+    title, header, body, notes = speed_display(rows)
+    table = render_table(header, body, title=title, notes=notes)
     assert "random weights" in table and "40 Hz RVQ codes (0.4 s = 16 frames = 4 patches at P = 4)" in table
     assert "N = 6 MDM steps per patch" in table and "0.64 kbps" in table and "NFE" not in table
 

@@ -8,8 +8,8 @@ from ttsbench.cli import main
 
 
 def test_distar_sizes_match_the_reported_transformer_counts(capsys):
-    assert main(["params", "--model", "distar", "--json"]) == 0
-    rows = {r["size"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert main(["params", "--model", "distar", "--format", "json"]) == 0
+    rows = {r["size"]: r for r in json.loads(capsys.readouterr().out)}
     assert set(rows) == {"tiny", "base", "medium"}
     assert 0.13e9 <= rows["base"]["transformers"] <= 0.16e9  # reported ~0.15B
     assert 0.29e9 <= rows["medium"]["transformers"] <= 0.33e9  # reported ~0.3B
@@ -20,8 +20,8 @@ def test_distar_sizes_match_the_reported_transformer_counts(capsys):
 
 
 def test_codebook_override_shrinks_tables_and_heads_only(capsys):
-    assert main(["params", "--model", "distar", "base", "--set", "codebook_size=1024", "--json"]) == 0
-    small = json.loads(capsys.readouterr().out)
+    assert main(["params", "--model", "distar", "base", "--set", "codebook_size=1024", "--format", "json"]) == 0
+    (small,) = json.loads(capsys.readouterr().out)
     assert small["heads"] == 9 * 1024 * 512 and 0.13e9 <= small["transformers"] <= 0.16e9
     assert main(["params", "--model", "distar", "base"]) == 0
     assert "transformers" in capsys.readouterr().out
