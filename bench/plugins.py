@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ttsbench.registry import Registry
@@ -37,8 +40,24 @@ MODELS: Registry[Any] = Registry(  # our own models' cost hooks (ttsbench.metric
     list_command="ttsbench list models")
 
 # `ttsbench list KIND`; the names these registries had before (kept for one release) in REGISTRY_ALIASES.
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """`ttsbench train NAME CONFIG`: the TOML config's dataclass and the function that trains
+    (resuming from `<out>`) and returns the output folder; `description` for `ttsbench list trainers`."""
+
+    config: type
+    run: Callable[[Any], Path]
+    description: str = ""
+
+
+TRAINERS: Registry[Trainer] = Registry(  # registered by each trainer module (systems/*/train.py ...)
+    "trainer", entry_point_group="ttsbench.trainers", builtin_packages=["ttsbench.systems"],
+    list_command="ttsbench list trainers")
+
 REGISTRIES: dict[str, Registry[Any]] = {
     "systems": SYSTEMS, "metrics": METRICS, "asr": ASR, "normalizers": NORMALIZERS,
-    "prompt-sets": PROMPT_SETS, "archs": ARCHS, "models": MODELS,
+    "prompt-sets": PROMPT_SETS, "archs": ARCHS, "models": MODELS, "trainers": TRAINERS,
 }
 REGISTRY_ALIASES = {"testsets": "prompt-sets", "recipes": "normalizers"}

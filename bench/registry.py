@@ -112,13 +112,6 @@ class Registry(Generic[T]):
         self._ensure_loaded()
         return name in self._items or name in self._lazy
 
-    def _clear(self) -> None:
-        """Test-only: forget everything. Modules already imported do not register again."""
-        self._items.clear()
-        self._origins.clear()
-        self._lazy.clear()
-        self._loaded = False
-
 
 def _import_tree(package: str) -> None:
     """Import `package` and every module below it (modules only define things: no side effects)."""

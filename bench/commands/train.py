@@ -1,5 +1,5 @@
 """`ttsbench train ditar|vae|rvq|distar CONFIG [--set key=value ...]`: train DiTAR, its VAE
-tokenizer, DiSTAR's RVQ codebooks or DiSTAR.
+tokenizer, DiSTAR's RVQ codebooks or DiSTAR (each registered in TRAINERS by its own trainer module).
 
 One process trains on one device; for several GPUs launch the same command with torchrun, which
 sets RANK / WORLD_SIZE / LOCAL_RANK (DDP, nccl on GPU, gloo on CPU):
@@ -19,19 +19,11 @@ import json
 import os
 from pathlib import Path
 
-# what -> (module, config class, train function): one entry per trainable model, imported on use.
-TRAINERS = {
-    "ditar": ("ttsbench.systems.ditar.train", "TrainConfig", "train_ditar"),
-    "vae": ("ttsbench.systems.speech.vae.train", "VAETrainConfig", "train_vae"),
-    "rvq": ("ttsbench.systems.distar.rvq_train", "RVQTrainConfig", "train_rvq"),
-    "distar": ("ttsbench.systems.distar.train", "TrainConfig", "train_distar"),
-}
-
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train DiTAR, its VAE tokenizer, DiSTAR's RVQ or DiSTAR (resumes automatically)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=list(TRAINERS), help="which model to train")
+    p.add_argument("what", metavar="MODEL", help="which model to train: ditar, vae, rvq, distar (`ttsbench list trainers`)")
     p.add_argument("config", type=Path, help="TOML training config (see configs/)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set optim.lr=3e-4 (repeatable)")
@@ -41,18 +33,16 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import importlib
-
+    # lazy: the trainers import torch and every model; `ttsbench --help` must not
     from ttsbench.configio import load_config, to_dict
+    from ttsbench.plugins import TRAINERS
 
-    module, config_name, run_name = TRAINERS[args.what]
-    trainer = importlib.import_module(module)
-    Config, run = getattr(trainer, config_name), getattr(trainer, run_name)
-    cfg = load_config(Config, args.config, args.overrides)
+    trainer = TRAINERS.get(args.what)  # an unknown name: one line with "did you mean"
+    cfg = load_config(trainer.config, args.config, args.overrides)
     if args.print_config:
         print(json.dumps(to_dict(cfg), indent=2))
         return 0
-    out = run(cfg)
+    out = trainer.run(cfg)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, one line per job, not per rank
         print(f"trained {args.what}: checkpoints in {out / 'checkpoints'}, log in {out / 'log.jsonl'}")
     return 0

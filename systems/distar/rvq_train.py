@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 
 from ttsbench.errors import InputError
+from ttsbench.plugins import TRAINERS, Trainer
 from ttsbench.systems.distar.rvq_tokenizer import RVQTokenizer
 from ttsbench.systems.speech.training import checkpoint as ckpt
 from ttsbench.systems.speech.training import distributed as D
@@ -209,3 +210,7 @@ def _save(tok: RVQTokenizer, cfg: RVQTrainConfig, rt: D.Runtime, step: int) -> N
         ckpt.save_checkpoint(ckpt.checkpoint_path(cfg.out, step), payload, keep_last=cfg.keep_checkpoints)
         tok.save(cfg.out / "tokenizer")
     D.barrier(rt)
+
+
+TRAINERS.add("rvq", Trainer(RVQTrainConfig, train_rvq, "DiSTAR's RVQ codebooks over a continuous tokenizer's "
+                                                       "latents (configs/train_rvq*.toml); writes <out>/tokenizer"))

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ttsbench.errors import InputError, MissingModelError
+from ttsbench.plugins import TRAINERS, Trainer
 from ttsbench.systems.speech.training.trainer import TrainConfig, model_config, train
 
 
@@ -59,3 +60,7 @@ def train_distar(cfg: TrainConfig) -> Path:
     """Train (resuming from the newest checkpoint under `cfg.out`) until `cfg.steps`; returns `cfg.out`."""
     codes = rvq_info(cfg.data.tokenizer)
     return train(cfg, model_factory=lambda c, _latent_dim, vocab: build_model(c, codes, vocab))
+
+
+TRAINERS.add("distar", Trainer(TrainConfig, train_distar, "DiSTAR on a trained RVQ tokenizer's codes "
+                                                          "(configs/train_distar_*.toml)"))

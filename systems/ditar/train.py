@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ttsbench.plugins import TRAINERS, Trainer
 from ttsbench.systems.ditar.config import DiTARConfig
 from ttsbench.systems.ditar.model import DiTAR
 from ttsbench.systems.speech.training.trainer import TrainConfig, model_config, train
@@ -26,3 +27,6 @@ def build_model(cfg: TrainConfig, latent_dim: int, phone_vocab: int) -> DiTAR:
 def train_ditar(cfg: TrainConfig) -> Path:
     """Train (resuming from the newest checkpoint under `cfg.out`) until `cfg.steps`; returns `cfg.out`."""
     return train(cfg, model_factory=build_model)
+
+
+TRAINERS.add("ditar", Trainer(TrainConfig, train_ditar, "DiTAR (configs/train_ditar_*.toml); DDP / FSDP under torchrun"))

@@ -26,6 +26,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ttsbench.errors import InputError
+from ttsbench.plugins import TRAINERS, Trainer
 from ttsbench.systems.speech.training import checkpoint as ckpt
 from ttsbench.systems.speech.training import distributed as D
 from ttsbench.configio import to_dict
@@ -244,3 +245,7 @@ def _save(trainer: VAETrainer, cfg: VAETrainConfig, rt: D.Runtime, step: int) ->
                              keep_last=cfg.keep_checkpoints)
         trainer.gen.save(cfg.out / "tokenizer")
     D.barrier(rt)
+
+
+TRAINERS.add("vae", Trainer(VAETrainConfig, train_vae, "DiTAR's VAE speech tokenizer, 24 kHz -> 40 Hz x 64 "
+                                                       "(configs/train_vae*.toml); writes <out>/tokenizer"))
