@@ -17,8 +17,10 @@ from ttsbench.errors import MissingDependencyError, MissingModelError
 from ttsbench.plugins import METRICS
 from ttsbench.types import LoadContext, ScoreItem
 
+SLOW = {"dnsmos"}  # loads four ONNX models: over 10 s on 2 busy cores
 
-@pytest.mark.parametrize("name", METRICS.names())
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in METRICS.names()])
 def test_metric_contract(name, make_wav, tmp_path):
     cls = METRICS.get(name)
     assert isinstance(cls.version, str) and cls.version

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from ttsbench.cli import main
 
 
+@pytest.mark.slow
 def test_demo_runs_offline_and_renders_a_report(tmp_path, capsys):
     out = tmp_path / "demo"
     code = main(["demo", "--out", str(out), "--limit", "2", "--systems", "ground-truth,espeak-ng", "--quiet"])

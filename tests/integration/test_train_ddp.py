@@ -36,7 +36,8 @@ def train_ditar(torchrun, root: Path, *overrides: str) -> None:
 
 
 @pytest.mark.parametrize("parallel,exact", [
-    ("ddp", False), pytest.param("ddp", True, marks=pytest.mark.slow), pytest.param("fsdp", True, marks=pytest.mark.slow)])
+    pytest.param("ddp", False, marks=pytest.mark.slow), pytest.param("ddp", True, marks=pytest.mark.slow),
+    pytest.param("fsdp", True, marks=pytest.mark.slow)])
 def test_two_processes_train_and_resume(tmp_path, parallel, exact, torchrun):
     import soundfile as sf
 
@@ -67,6 +68,7 @@ def test_two_processes_train_and_resume(tmp_path, parallel, exact, torchrun):
     assert [r["total"] for r in again] == [r["total"] for r in log]
 
 
+@pytest.mark.slow
 def test_vae_trains_under_torchrun(tmp_path, repo_root, torchrun):
     import soundfile as sf
 

@@ -3,6 +3,8 @@ a tiny RVQ trains, checkpoints (kind "distar"), resumes, and loads as the `dista
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import textwrap
 
@@ -28,6 +30,7 @@ CONFIG = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_two_processes_train_resume_and_load(tmp_path, torchrun):
     import soundfile as sf
 

@@ -13,7 +13,7 @@ import pytest
 from ttsbench.systems.ditar.overfit import run
 
 
-
+@pytest.mark.slow
 def test_short_training_learns_real_speech(tmp_path, one_thread):
     report = run(tmp_path, steps=250, rows=2, lr=3e-3)
     assert report["utterances_trained"] == 2

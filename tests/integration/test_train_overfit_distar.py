@@ -12,7 +12,7 @@ import pytest
 from ttsbench.systems.distar.overfit import run
 
 
-
+@pytest.mark.slow
 def test_short_training_memorises_real_speech_codes(tmp_path, one_thread):
     report = run(tmp_path, steps=200, rows=2, lr=3e-3, rvq_steps=100)
     assert report["utterances_trained"] == 2

@@ -129,6 +129,7 @@ def flops_json(capsys, *argv: str) -> dict:
     return {r["system"]: r for r in json.loads(capsys.readouterr().out)}
 
 
+@pytest.mark.slow
 def test_cli_counted_column_for_every_distar_spec(capsys):
     rows = flops_json(capsys, "--system", "distar-*")
     assert len(rows) == 5
