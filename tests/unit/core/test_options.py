@@ -1,0 +1,143 @@
+"""Declared options: typed parsing, ranges and choices, "did you mean", defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from ttsbench.errors import InputError
+from ttsbench.options import (
+    NoOptions,
+    OptionError,
+    check_declaration,
+    describe_options,
+    option,
+    parse_options,
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    suggest: ClassVar[dict[str, str]] = {"tau": "temperature"}
+
+    nfe: int = option(10, "network calls", min=1)
+    temperature: float = option(1.0, "tau", min=0, max=1)
+    length: float = option(30.0, "seconds", above=0)
+    greedy: bool = option(False, "no sampling")
+    voice: str = option("", "a voice name")
+    dtype: str = option("fp32", "compute dtype", choices=("fp32", "bf16"))
+    model: Path | None = option(None, "a model path")
+    end: float | None = option(None, "anneal to this", above=0)
+
+
+def parse(**raw):
+    return parse_options(Example, raw, owner="system 'x'")
+
+
+def test_defaults_when_nothing_is_given():
+    assert parse() == Example()
+    assert parse_options(NoOptions, {}, owner="metric 'm'") == NoOptions()
+
+
+def test_values_are_typed():
+    o = parse(nfe=4, temperature=1, length="12.5", greedy="yes", voice=7, model="/m/x", end="0.1")
+    assert (o.nfe, o.temperature, o.length, o.greedy, o.voice, o.model, o.end) == \
+        (4, 1.0, 12.5, True, "7", Path("/m/x"), 0.1)
+    assert isinstance(o.temperature, float) and isinstance(o.nfe, int)
+    assert parse(nfe=4.0).nfe == 4 and parse(nfe="007").nfe == 7  # integral values are integers
+    assert parse(voice="007").voice == "007"  # text stays text, leading zeros and all
+    assert parse(voice=True).voice == "true" and parse(voice=0.5).voice == "0.5"
+    assert parse(greedy=1).greedy is True and parse(greedy="off").greedy is False
+    assert parse(model="none").model is None and parse(end="").end is None and parse(end=None).end is None
+
+
+@pytest.mark.parametrize("raw,message", [
+    ({"nfe": "abc"}, "system 'x': option nfe=abc is not an integer"),
+    ({"nfe": 2.5}, "option nfe=2.5 is not an integer"),
+    ({"nfe": True}, "option nfe=true is not an integer"),
+    ({"temperature": "hot"}, "option temperature=hot is not a number"),
+    ({"temperature": "nan"}, "is not a number"),
+    ({"greedy": "maybe"}, "option greedy=maybe is not true or false"),
+    ({"greedy": 2}, "is not true or false"),
+    ({"nfe": 0}, "option nfe=0 is out of range (allowed: >= 1)"),
+    ({"temperature": 2}, "option temperature=2 is out of range (allowed: 0 .. 1)"),
+    ({"length": 0}, "option length=0 is out of range (allowed: > 0)"),
+    ({"end": -1}, "(allowed: > 0)"),
+    ({"dtype": "fp8"}, "option dtype=fp8 is not one of fp32, bf16"),
+])
+def test_wrong_type_or_range_is_one_line(raw, message):
+    with pytest.raises(OptionError) as err:
+        parse(**raw)
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert isinstance(err.value, InputError)  # the CLI prints it as one line, exit 2
+
+
+def test_unknown_option_names_the_closest_and_every_known_one():
+    with pytest.raises(OptionError) as err:
+        parse(nfee=4)
+    assert str(err.value) == ("system 'x': unknown option 'nfee'. Did you mean 'nfe'? known options: dtype, end, "
+                              "greedy, length, model, nfe, temperature, voice")
+    with pytest.raises(OptionError, match="unknown option 'tau'. Did you mean 'temperature'"):
+        parse(tau=0.5)  # a suggested name, too far for difflib
+    with pytest.raises(OptionError, match="unknown option 'zzz'. known options: dtype,"):
+        parse(zzz=1)
+    with pytest.raises(OptionError, match=r"unknown options 'nfee' \(did you mean 'nfe'\?\), 'zzz'\. known"):
+        parse(nfee=1, zzz=2, nfe="abc")  # unknown keys are reported before bad values
+    with pytest.raises(OptionError, match="metric 'm': unknown option 'foo'. It takes no options."):
+        parse_options(NoOptions, {"foo": 1}, owner="metric 'm'")
+
+
+def test_checks_over_several_fields_name_the_owner():
+    @dataclass(frozen=True)
+    class Lengths:
+        low: int = option(0, "at least", min=0)
+        high: int = option(0, "at most (0: none)", min=0)
+
+        def __post_init__(self) -> None:
+            if self.high and self.high < self.low:
+                raise OptionError(f"high={self.high} < low={self.low}")
+
+    assert parse_options(Lengths, {"low": 2, "high": 3}, owner="system 'x'") == Lengths(2, 3)
+    with pytest.raises(OptionError, match="^system 'x': high=1 < low=2$"):
+        parse_options(Lengths, {"low": 2, "high": 1}, owner="system 'x'")
+
+
+def test_a_bad_declaration_is_caught():
+    @dataclass(frozen=True)
+    class NoHelp:
+        n: int = 3
+
+    @dataclass(frozen=True)
+    class BadDefault:
+        n: int = option(0, "count", min=1)
+
+    @dataclass(frozen=True)
+    class ListType:
+        n: list = option((), "values")  # type: ignore[type-arg]
+
+    @dataclass
+    class NotFrozen:
+        n: int = option(1, "count")
+
+    @dataclass(frozen=True)
+    class NoneForInt:
+        n: int = option(None, "count")
+
+    for cls in (NoHelp, BadDefault, ListType, NotFrozen, NoneForInt):
+        with pytest.raises(TypeError):
+            check_declaration(cls)
+    check_declaration(Example)
+
+
+def test_describe_options_rows():
+    rows = {r.name: r for r in describe_options(Example)}
+    assert list(rows) == ["nfe", "temperature", "length", "greedy", "voice", "dtype", "model", "end"]
+    assert (rows["nfe"].type, rows["nfe"].default, rows["nfe"].allowed, rows["nfe"].help) == \
+        ("integer", "10", ">= 1", "network calls")
+    assert rows["temperature"].allowed == "0 .. 1" and rows["length"].allowed == "> 0"
+    assert rows["dtype"].allowed == "fp32 | bf16" and rows["greedy"].default == "false"
+    assert (rows["model"].type, rows["model"].default) == ("path or none", "none")
+    assert rows["voice"].default == "''"
