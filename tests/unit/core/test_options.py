@@ -17,6 +17,9 @@ from ttsbench.options import (
     option,
     parse_options,
 )
+from ttsbench.plugins import METRICS, SYSTEMS
+from ttsbench.spec import RunSpec
+from ttsbench.types import SystemSpec
 
 
 @dataclass(frozen=True)
@@ -141,3 +144,55 @@ def test_describe_options_rows():
     assert rows["dtype"].allowed == "fp32 | bf16" and rows["greedy"].default == "false"
     assert (rows["model"].type, rows["model"].default) == ("path or none", "none")
     assert rows["voice"].default == "''"
+
+
+# ---- the registered systems and metrics -------------------------------------------------------
+
+def system_options(text: str):
+    spec = SystemSpec.parse(text)
+    return SYSTEMS.get(spec.name).parse_options(spec)
+
+
+def test_one_name_per_option_across_the_model_families():
+    for name in ("ditar-tiny", "distar-tiny", "nar-dit-tiny"):
+        o = system_options(f"{name}:cfg=2,temperature=0.5,random_weights=true")
+        assert (o.cfg, o.temperature, o.random_weights) == (2.0, 0.5, True)
+        for alias, meant in (("guidance", "cfg"), ("tau", "temperature"), ("weights", "random_weights")):
+            with pytest.raises(OptionError, match=f"unknown option '{alias}'. Did you mean '{meant}'"):
+                system_options(f"{name}:{alias}=1")
+    with pytest.raises(OptionError, match="unknown option 'nfe'. Did you mean 'steps'"):
+        system_options("distar-tiny:nfe=8")  # DiSTAR counts network calls in steps
+
+
+def test_system_defaults_are_kept():
+    ditar = system_options("ditar-tiny")
+    assert (ditar.nfe, ditar.cfg, ditar.temperature, ditar.max_seconds, ditar.min_patches, ditar.max_patches,
+            ditar.stop_threshold, ditar.tokenizer, ditar.dtype, ditar.random_weights, ditar.weight_seed,
+            ditar.patch, ditar.history) == (10, 1.0, 1.0, 30.0, 0, 0, 0.5, "", "fp32", False, 0, 0, -1)
+    distar = system_options("distar-base")
+    assert (distar.cfg, distar.steps, distar.mode, distar.temperature_end, distar.top_k) == \
+        (1.25, 24, "greedy", None, 50)
+    assert system_options("espeak-ng").rate == 175 and system_options("ground-truth").sample_rate == 16_000
+    assert system_options("piper-joe").noise_scale is None  # the voice's own config decides
+
+
+def test_wer_recipes_share_a_base_and_keep_their_published_decode_parameters():
+    params = {name: METRICS.get(name)({}).params for name in
+              ("seedtts-en", "seedtts-zh", "f5-en", "hubert-en", "wer-whisper-tiny-en")}
+    assert params == {
+        "seedtts-en": {"language": "english", "task": "transcribe"}, "seedtts-zh": {"batch_size_s": 300},
+        "f5-en": {"beam_size": 5, "language": "en", "compute_type": "auto", "cpu_threads": 0},
+        "hubert-en": {},
+        "wer-whisper-tiny-en": {"beam_size": 5, "language": "en", "compute_type": "int8", "cpu_threads": 2}}
+    f5 = METRICS.get("f5-en")({"beam_size": 3, "model": "/m", "sha256": 1234})
+    assert f5.params["beam_size"] == 3 and f5.options.model == Path("/m") and f5.weights_sha256 == "1234"
+    with pytest.raises(OptionError, match="metric 'seedtts-en': unknown option 'beam_size'"):
+        METRICS.get("seedtts-en")({"beam_size": 3})  # a decode key of another backend
+
+
+def test_run_ids_still_hash_the_raw_options():
+    """Existing run directories resume: the id is computed from the spec as given, not the typed options."""
+    spec = RunSpec(system=SystemSpec.parse("ditar-tiny:nfe=4,cfg=2,tau=0.5"), prompt_set="demo")
+    assert spec.run_id("sha256:x") == "db210552da08"  # the id this spec had before options were typed
+    assert RunSpec(system=SystemSpec.parse("faulty:nan=007,crash=7"), prompt_set="demo").run_id("sha256:x") \
+        == "8066007386a3"
