@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import pytest
 
+from ttsbench.cli import main
 from ttsbench.errors import InputError
 from ttsbench.options import (
     NoOptions,
@@ -18,7 +19,7 @@ from ttsbench.options import (
     parse_options,
 )
 from ttsbench.plugins import METRICS, SYSTEMS
-from ttsbench.spec import RunSpec
+from ttsbench.spec import RunSpec, load_toml
 from ttsbench.types import SystemSpec
 
 
@@ -196,3 +197,13 @@ def test_run_ids_still_hash_the_raw_options():
     assert spec.run_id("sha256:x") == "db210552da08"  # the id this spec had before options were typed
     assert RunSpec(system=SystemSpec.parse("faulty:nan=007,crash=7"), prompt_set="demo").run_id("sha256:x") \
         == "8066007386a3"
+
+
+def test_a_toml_spec_is_checked_the_same_way(tmp_path, capsys):
+    path = tmp_path / "spec.toml"
+    path.write_text(f'[run]\nprompt_set = "demo"\nout = "{tmp_path / "runs"}"\n'
+                    '[system]\nname = "tone"\nnosie = 0.1\n[[metric]]\nname = "duration"\n')
+    assert load_toml(path).system.options == {"nosie": 0.1}
+    assert main(["run", str(path), "--quiet"]) == 2
+    assert "unknown option 'nosie'. Did you mean 'noise'?" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
