@@ -1,4 +1,4 @@
-"""Declared options: typed parsing, ranges and choices, "did you mean", defaults."""
+"""Declared options: typed parsing, ranges and choices, "did you mean", defaults, `list --options`."""
 
 from __future__ import annotations
 
@@ -207,3 +207,27 @@ def test_a_toml_spec_is_checked_the_same_way(tmp_path, capsys):
     assert main(["run", str(path), "--quiet"]) == 2
     assert "unknown option 'nosie'. Did you mean 'noise'?" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+# ---- ttsbench list ... --options ----------------------------------------------------------------
+
+def test_list_options_prints_a_table_of_the_declared_options(capsys):
+    assert main(["list", "systems", "--options", "ditar-tiny"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["option", "type", "default", "allowed", "help"]
+    nfe = next(line for line in lines if line.startswith("nfe "))
+    assert nfe.split()[:4] == ["nfe", "integer", "10", ">="] and "LocDiT network calls" in nfe
+    assert any(line.split()[:4] == ["dtype", "text", "fp32", "fp32"] for line in lines)
+
+    assert main(["list", "metrics", "--options", "f5-en", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| option") and "| beam_size " in out and "| path or none " in out
+    assert main(["list", "metrics", "--options", "duration"]) == 0
+    assert capsys.readouterr().out == "metric 'duration' takes no options\n"
+
+
+def test_list_options_errors_are_one_line(capsys):
+    assert main(["list", "asr", "--options", "hf-whisper"]) == 2
+    assert "--options lists the options of systems or metrics" in capsys.readouterr().err
+    assert main(["list", "systems", "--options", "ditr-tiny"]) == 2
+    assert "Did you mean 'ditar-tiny'" in capsys.readouterr().err
