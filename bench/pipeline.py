@@ -15,13 +15,19 @@ from ttsbench.store import append_jsonl, latest, read_json, read_jsonl, write_js
 from ttsbench.prompt_sets import load_prompt_set
 
 
-def run(spec: RunSpec, *, progress: bool = True) -> Path:
-    """Synthesize, score and summarize; resumes whatever an earlier call with the same spec did."""
+def check_options(spec: RunSpec) -> None:
+    """Unknown system or metric names and misspelt or ill-typed options fail here, in one line,
+    before any work: no prompt set read, no model loaded, no run directory made."""
     from ttsbench.plugins import SYSTEMS
 
-    SYSTEMS.get(spec.system.name)  # unknown names fail before any work
+    SYSTEMS.get(spec.system.name).parse_options(spec.system)
     for m in spec.metrics:
-        build_metric(m)
+        build_metric(m)  # a metric parses its options when built; building loads nothing
+
+
+def run(spec: RunSpec, *, progress: bool = True) -> Path:
+    """Synthesize, score and summarize; resumes whatever an earlier call with the same spec did."""
+    check_options(spec)
     pset, prompts, paths = prepare(spec)
     write_manifest(paths, spec, pset, {})
     system_info = synthesize_all(spec, prompts, paths, progress=progress)
@@ -47,6 +53,8 @@ def score_dir(wav_dir: Path, prompt_set: str, metrics: Sequence[MetricSpec], *, 
     Missing wavs are an error by default (published scorers drop them silently, which flatters a
     system); with `allow_missing` they are counted as failed utterances instead.
     """
+    for m in metrics:
+        build_metric(m)  # unknown names and bad options fail before any work
     wav_dir = Path(wav_dir).resolve()
     if not wav_dir.is_dir():
         raise InputError(f"not a directory: {wav_dir}")

@@ -24,6 +24,8 @@ SCORE_BATCH = 8
 
 
 def build_metric(spec: MetricSpec) -> Any:
+    """The metric of `spec`, its options parsed (cheap: models load in setup()). An unknown name or a
+    misspelt or ill-typed option is one TTSBenchError line."""
     from ttsbench.plugins import METRICS
 
     return METRICS.get(spec.name)(spec.options)

@@ -11,17 +11,19 @@ a '+'-separated list (`faulty:nan=utt0+utt3,silent=utt1`):
               died there; once per work dir (a marker file under LoadContext.work_dir), so re-running
               the same spec resumes past it. Without a work dir it aborts every time.
 
-Ids that look like numbers lose leading zeros when a spec is parsed (`nan=007` arrives as 7), so a
-digit-only utterance id also matches its integer form.
+Each list is text, matched exactly: `nan=007` hits utterance '007' (a value with leading zeros stays
+text when a spec is parsed), and `nan=7` hits '7', not '007'. Faulty takes tone's options too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.tone import Tone
 from ttsbench.types import LoadContext, Prompt, SystemSpec
@@ -37,20 +39,29 @@ class SimulatedCrash(BaseException):
 class Faulty(Tone):
     """Test fake: `tone`, but NaN / silent / empty audio, an exception or an abort for chosen utt ids."""
 
-    def __init__(self, faults: dict[str, set[str]] | None = None, marker_dir: Path | None = None) -> None:
-        super().__init__()
+    @dataclass(frozen=True)
+    class Options(Tone.Options):
+        nan: str = option("", "'+'-separated utterance ids whose audio is all NaN")
+        silent: str = option("", "'+'-separated utterance ids whose audio is all zeros")
+        empty: str = option("", "'+'-separated utterance ids whose audio has no samples")
+        crash: str = option("", "'+'-separated utterance ids on which synthesize raises RuntimeError")
+        abort: str = option("", "'+'-separated utterance ids that raise SimulatedCrash (once per work dir)")
+
+    def __init__(self, faults: dict[str, set[str]] | None = None, marker_dir: Path | None = None,
+                 seconds_per_char: float = 0.06, noise: float = 0.01) -> None:
+        super().__init__(seconds_per_char, noise)
         self.faults = faults or {}
         self.marker_dir = marker_dir
 
     @classmethod
     def load(cls, spec: SystemSpec, ctx: LoadContext) -> Faulty:
-        faults = {kind: set(str(spec.options[kind]).split("+")) for kind in FAULTS if kind in spec.options}
+        o = cls.parse_options(spec)
+        faults = {kind: set(getattr(o, kind).split("+")) for kind in FAULTS if getattr(o, kind)}
         marker_dir = ctx.work_dir / "faulty-aborts" if ctx.work_dir is not None else None
-        return cls(faults, marker_dir)
+        return cls(faults, marker_dir, o.seconds_per_char, o.noise)
 
     def _hit(self, kind: str, utt_id: str) -> bool:
-        ids = self.faults.get(kind, ())
-        return utt_id in ids or (utt_id.isdigit() and str(int(utt_id)) in ids)
+        return utt_id in self.faults.get(kind, ())
 
     def synthesize(self, batch: Sequence[Prompt], *, seed: int) -> list[np.ndarray]:
         out = []

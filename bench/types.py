@@ -40,8 +40,9 @@ class Prompt:
 class SystemSpec:
     """Which system to run and how: `NAME[:key=value,...]` on the command line.
 
-    `checkpoint` is the one weight location; `options` holds the rest (nfe, cfg, voice ...), with
-    values parsed as bool / int / float where they look like one.
+    `checkpoint` is the one weight location; `options` holds the rest (nfe, cfg, voice ...) raw, with
+    values parsed as bool / int / float where they look like one. They are what the run id hashes;
+    the system reads them typed and checked against its declared `Options` (`TTSSystem.parse_options`).
     """
 
     name: str
@@ -66,19 +67,6 @@ class SystemSpec:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "options": dict(sorted(self.options.items())),
                 "checkpoint": str(self.checkpoint) if self.checkpoint else None}
-
-    def option(self, key: str, default: OptionValue) -> Any:
-        """An option cast to the type of `default`; a wrong type is one clear error."""
-        if key not in self.options:
-            return default
-        value = self.options[key]
-        try:
-            if isinstance(default, bool):
-                return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
-            return type(default)(value)
-        except (TypeError, ValueError):
-            raise TTSBenchError(
-                f"system {self.name!r}: option {key}={value!r} is not a {type(default).__name__}") from None
 
 
 def parse_value(text: str) -> OptionValue:

@@ -12,10 +12,13 @@ import enum
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
 
+from ttsbench.options import NoOptions, option, parse_options
 from ttsbench.types import LoadContext, OptionValue, ScoreItem
 
 
@@ -29,6 +32,14 @@ class Need(enum.Flag):
     REFERENCE_AUDIO = enum.auto()
 
 
+@dataclass(frozen=True)
+class ModelOptions:
+    """The options of a recipe that loads one model: where it is, and the weights' pinned hash."""
+
+    model: Path | None = option(None, "the model's path (default: its documented place under the cache dir)")
+    sha256: str | None = option(None, "pin of the weights' SHA-256; a mismatch stops the run")
+
+
 class Metric(abc.ABC):
     """One registered metric recipe.
 
@@ -39,6 +50,9 @@ class Metric(abc.ABC):
         primary: the key of aggregate() that tables show by default (e.g. "wer_macro").
         comparable: True only when the recipe reproduces a published scorer; offline stand-ins
             say False and tables mark them.
+        Options: the options `--metrics NAME:key=value` may set, a frozen dataclass of
+            `ttsbench.options.option` fields (none by default). The constructor parses them into
+            `self.options`, so building a metric refuses a typo before any work.
     """
 
     registry_name: ClassVar[str] = ""
@@ -48,9 +62,16 @@ class Metric(abc.ABC):
     primary: ClassVar[str] = "value"
     comparable: ClassVar[bool] = False
     label: ClassVar[str] = ""  # short column title, e.g. "WER (%)"
+    Options: ClassVar[type] = NoOptions
 
     def __init__(self, options: Mapping[str, OptionValue] | None = None) -> None:
-        self.options = dict(options or {})
+        self.options: Any = self.parse_options(options or {})
+
+    @classmethod
+    def parse_options(cls, options: Mapping[str, OptionValue]) -> Any:
+        """Raw spec options as an instance of `cls.Options`; an unknown key or a bad value is one
+        OptionError line."""
+        return parse_options(cls.Options, options, owner=f"metric {cls.registry_name or cls.__name__!r}")
 
     def setup(self, ctx: LoadContext) -> None:  # noqa: B027 - optional hook
         """Load scorer models from explicit paths. Called once per run, never at import."""

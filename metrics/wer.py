@@ -15,27 +15,36 @@ Published recipes (comparable = True):
               (F5-TTS `eval_seedtts_testset.py` / `eval_librispeech_test_clean.py`).
   hubert-en   facebook/hubert-large-ls960-ft, greedy CTC; hubert-en text; micro (corpus) WER
               (ZipVoice `eval/wer/hubert.py`; LibriSpeech test-clean subset A protocol).
+
+Options (`--metrics f5-en:model=PATH,beam_size=5`; `ttsbench list metrics --options f5-en`): every
+recipe takes `model` (the ASR model's path) and `sha256` (a pin of its weights); each adds its
+backend's decode parameters with the published values as defaults:
+
+  seedtts-en  language=english, task=transcribe
+  seedtts-zh  batch_size_s=300
+  f5-en       beam_size=5, language=en, compute_type=auto, cpu_threads=0
+  hubert-en   none
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import pandas as pd
 
-from ttsbench.errors import InputError
-from ttsbench.metrics.base import Metric, Need
+from ttsbench.metrics.base import Metric, ModelOptions, Need
 from ttsbench.metrics.cache import TranscriptCache, audio_sha256
 from ttsbench.metrics.models import ModelLocation, check_pin, package_versions, weights_digest
 from ttsbench.metrics.stats import Statistic, aggregate, wer_statistics
 from ttsbench.metrics.text import TextNormalizer, get_normalizer
+from ttsbench.options import option
 from ttsbench.plugins import ASR, METRICS
 from ttsbench.types import LoadContext, OptionValue, ScoreItem
 
-COMMON_OPTIONS = ("model", "sha256")
+COMMON_OPTIONS = tuple(f.name for f in fields(ModelOptions))  # every other option is a decode parameter
 
 
 def word_counts(ref_norm: str, hyp_norm: str) -> dict[str, Any]:
@@ -64,7 +73,8 @@ class WERRecipe(Metric):
     Class attributes:
         normalizer: name of a registered TextNormalizer (NORMALIZERS).
         asr: name of the ASR backend (ASR registry).
-        asr_params: decode parameters; options may override the keys listed here.
+        Options: `model` and `sha256` (ModelOptions), plus the backend's decode parameters as fields
+            whose defaults are the recipe's published values (`params` holds them, typed).
         model_id: the published model the recipe names (e.g. "openai/whisper-large-v3").
         location: where the model is looked for and where users get it.
         reference: the reference implementation reproduced.
@@ -77,7 +87,7 @@ class WERRecipe(Metric):
     label = "WER (%)"
     normalizer: ClassVar[str] = ""
     asr: ClassVar[str] = ""
-    asr_params: ClassVar[Mapping[str, OptionValue]] = {}
+    Options: ClassVar[type] = ModelOptions
     model_id: ClassVar[str] = ""
     location: ClassVar[ModelLocation | None] = None
     reference: ClassVar[str] = ""
@@ -86,14 +96,10 @@ class WERRecipe(Metric):
 
     def __init__(self, options: Mapping[str, OptionValue] | None = None) -> None:
         super().__init__(options)
-        allowed = set(COMMON_OPTIONS) | set(self.asr_params)
-        unknown = sorted(set(self.options) - allowed)
-        if unknown:
-            raise InputError(f"metric {self.registry_name!r}: unknown option(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(sorted(allowed))}")
-        self.params = {**self.asr_params, **{k: v for k, v in self.options.items() if k in self.asr_params}}
+        self.params: dict[str, Any] = {f.name: getattr(self.options, f.name) for f in fields(self.options)
+                                       if f.name not in COMMON_OPTIONS}
         self.text: TextNormalizer = get_normalizer(self.normalizer)
-        self.weights_sha256: str | None = str(self.options["sha256"]) if "sha256" in self.options else None
+        self.weights_sha256: str | None = self.options.sha256
         self.backend: Any = None
         self.cache: TranscriptCache | None = None
 
@@ -111,7 +117,7 @@ class WERRecipe(Metric):
 
     def resolve_model(self, ctx: LoadContext) -> Path:
         assert self.location is not None, f"{type(self).__name__} sets no model location"
-        return self.location.resolve(self.options, ctx)
+        return self.location.resolve(self.options.model, ctx)
 
     # -- running -----------------------------------------------------------------------------
     def setup(self, ctx: LoadContext) -> None:
@@ -170,6 +176,16 @@ def _hf(recipe: str, repo: str, required: tuple[str, ...]) -> ModelLocation:
     return ModelLocation(recipe, "model", repo, f"https://huggingface.co/{repo}", required=required, hf_repo=repo)
 
 
+@dataclass(frozen=True)
+class FasterWhisperOptions(ModelOptions):
+    """Decode parameters of the faster-whisper backend; defaults: F5-TTS's."""
+
+    beam_size: int = option(5, "beam width", min=1)
+    language: str = option("en", "decoding language (Whisper code)")
+    compute_type: str = option("auto", "CTranslate2 compute type (auto: float16 on CUDA, float32 on CPU)")
+    cpu_threads: int = option(0, "CTranslate2 CPU threads (0: its default)", min=0)
+
+
 @METRICS.register("seedtts-en")
 class SeedTTSEn(WERRecipe):
     """Seed-TTS eval English WER: HF whisper-large-v3 fp32 greedy, punctuation but ' deleted, macro mean."""
@@ -177,7 +193,12 @@ class SeedTTSEn(WERRecipe):
     comparable = True
     normalizer = "seedtts-en"
     asr = "hf-whisper"
-    asr_params = MappingProxyType({"language": "english", "task": "transcribe"})
+
+    @dataclass(frozen=True)
+    class Options(ModelOptions):
+        language: str = option("english", "Whisper decoding language (transformers name)")
+        task: str = option("transcribe", "Whisper task", choices=("transcribe", "translate"))
+
     model_id = "openai/whisper-large-v3"
     location = _hf("seedtts-en", "openai/whisper-large-v3", ("config.json", "preprocessor_config.json"))
     reference = "BytedanceSpeech/seed-tts-eval run_wer.py + average_wer.py (lang=en)"
@@ -191,7 +212,11 @@ class SeedTTSZh(WERRecipe):
     label = "CER (%)"
     normalizer = "seedtts-zh"
     asr = "paraformer"
-    asr_params = MappingProxyType({"batch_size_s": 300})
+
+    @dataclass(frozen=True)
+    class Options(ModelOptions):
+        batch_size_s: int = option(300, "seconds of audio per funasr batch", min=1)
+
     model_id = "iic/speech_seaco_paraformer_large_asr_nat-zh-cn-16k-common-vocab8404-pytorch"
     location = ModelLocation(
         "seedtts-zh", "model", model_id,
@@ -207,7 +232,7 @@ class F5En(WERRecipe):
     comparable = True
     normalizer = "f5-en"
     asr = "faster-whisper"
-    asr_params = MappingProxyType({"beam_size": 5, "language": "en", "compute_type": "auto", "cpu_threads": 0})
+    Options = FasterWhisperOptions
     model_id = "Systran/faster-whisper-large-v3"
     location = _hf("f5-en", "Systran/faster-whisper-large-v3", ("model.bin", "tokenizer.json"))
     reference = "SWivid/F5-TTS src/f5_tts/eval/utils_eval.py run_asr_wer (lang=en)"
@@ -222,7 +247,6 @@ class HubertEn(WERRecipe):
     aggregation = "micro"
     normalizer = "hubert-en"
     asr = "hf-ctc"
-    asr_params = MappingProxyType({})
     model_id = "facebook/hubert-large-ls960-ft"
     location = _hf("hubert-en", "facebook/hubert-large-ls960-ft", ("config.json", "preprocessor_config.json"))
     reference = "k2-fsa/ZipVoice zipvoice/eval/wer/hubert.py"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from ttsbench.options import NoOptions, parse_options
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 if TYPE_CHECKING:
@@ -45,11 +46,23 @@ class Capabilities:
 
 
 class TTSSystem(abc.ABC):
-    """A zero-shot TTS system under test."""
+    """A zero-shot TTS system under test.
+
+    `Options` declares the options `--system NAME:key=value,...` may set (a frozen dataclass of
+    `ttsbench.options.option` fields; none by default); `load()` reads them typed through
+    `cls.parse_options(spec)`, which the pipeline also calls before any work to refuse typos.
+    """
 
     registry_name: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
     sample_rate: int = 24_000
+    Options: ClassVar[type] = NoOptions
+
+    @classmethod
+    def parse_options(cls, spec: SystemSpec) -> Any:
+        """`spec.options` as an instance of `cls.Options`; an unknown key or a bad value is one
+        OptionError line (`checkpoint=` is not an option: it is `spec.checkpoint`)."""
+        return parse_options(cls.Options, spec.options, owner=f"system {spec.name!r}")
 
     @classmethod
     @abc.abstractmethod

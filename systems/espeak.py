@@ -22,12 +22,14 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ttsbench.errors import InputError, MissingDependencyError, SynthesisError, TTSBenchError
+from ttsbench.errors import InputError, MissingDependencyError, SynthesisError
+from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
 from ttsbench.types import LoadContext, Prompt, SystemSpec
@@ -144,6 +146,13 @@ class EspeakNG(TTSSystem):
     capabilities = Capabilities(zero_shot=False, needs_prompt_text=False)
     sample_rate = 22_050
 
+    @dataclass(frozen=True)
+    class Options:
+        voice: str = option("", "an eSpeak NG voice, e.g. en-us, en-gb-x-rp, en-us+f3, cmn "
+                                "(default: by prompt language, en -> en-us)")
+        rate: int = option(175, "speaking rate in words per minute", min=80, max=450)
+        pitch: int = option(50, "base pitch", min=0, max=99)
+
     def __init__(self, engine: _FreshEngine, *, voice: str, rate: int, pitch: int, sample_rate: int,
                  version: str) -> None:
         self.engine, self.voice, self.rate, self.pitch = engine, voice, rate, pitch
@@ -151,12 +160,10 @@ class EspeakNG(TTSSystem):
 
     @classmethod
     def load(cls, spec: SystemSpec, ctx: LoadContext) -> EspeakNG:
-        """Options: `voice` (default: by prompt language, en -> en-us), `rate` (words/min, 80-450,
-        default 175), `pitch` (0-99, default 50)."""
-        voice, rate, pitch = spec.option("voice", ""), spec.option("rate", 175), spec.option("pitch", 50)
-        if not 80 <= rate <= 450 or not 0 <= pitch <= 99:
-            raise TTSBenchError(f"system {spec.name!r}: need 80 <= rate <= 450 and 0 <= pitch <= 99, "
-                                f"got rate={rate}, pitch={pitch}")
+        """Options (`Options`): `voice` (default: by prompt language, en -> en-us), `rate`
+        (words/min, 80-450, default 175), `pitch` (0-99, default 50)."""
+        o = cls.parse_options(spec)
+        voice, rate, pitch = o.voice, o.rate, o.pitch
         lib, data = _library_files()
         private = Path(tempfile.mkdtemp(prefix="ttsbench-espeak-"))
         shutil.copy2(lib, private / f"ttsbench-{lib.name}")

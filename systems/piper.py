@@ -19,12 +19,14 @@ import hashlib
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ttsbench.errors import InputError, MissingDependencyError, MissingModelError, SynthesisError
+from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem
 from ttsbench.types import LoadContext, Prompt, SystemSpec
@@ -152,6 +154,12 @@ class PiperJoe(TTSSystem):
     capabilities = Capabilities(zero_shot=False, needs_prompt_text=False, max_batch=16)
     sample_rate = 22_050
 
+    @dataclass(frozen=True)
+    class Options:
+        noise_scale: float | None = option(None, "prior noise scale (none: the voice's, 0.667)", min=0)
+        noise_w: float | None = option(None, "duration noise scale (none: the voice's, 0.8)", min=0)
+        length_scale: float | None = option(None, "duration factor, > 1: slower (none: the voice's)", above=0)
+
     def __init__(self, voice: Any, session: SeededSession, syn_config: Any, info: dict[str, Any]) -> None:
         self.voice, self.session, self.syn_config, self.info = voice, session, syn_config, info
         self.sample_rate = int(voice.config.sample_rate)
@@ -159,17 +167,18 @@ class PiperJoe(TTSSystem):
 
     @classmethod
     def load(cls, spec: SystemSpec, ctx: LoadContext) -> PiperJoe:
-        """Options: `noise_scale`, `noise_w`, `length_scale` (defaults: the voice's config, 0.667 /
-        0.8 / 1.0 for joe); `checkpoint=PATH.onnx` runs another local Piper voice."""
+        """Options (`Options`): `noise_scale`, `noise_w`, `length_scale` (defaults: the voice's
+        config, 0.667 / 0.8 / 1.0 for joe); `checkpoint=PATH.onnx` runs another local Piper voice."""
+        o = cls.parse_options(spec)
         _, ort, piper = _imports()
         from piper.config import PiperConfig, SynthesisConfig
 
         model, config_path = voice_files(spec)
         config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
-        scales = {"noise_scale": spec.option("noise_scale", float(config.noise_scale)),
-                  "noise_w_scale": spec.option("noise_w", float(config.noise_w_scale)),
-                  "length_scale": spec.option("length_scale", float(config.length_scale))}
-        if scales["length_scale"] <= 0 or min(scales.values()) < 0:
+        scales = {"noise_scale": _given(o.noise_scale, config.noise_scale),
+                  "noise_w_scale": _given(o.noise_w, config.noise_w_scale),
+                  "length_scale": _given(o.length_scale, config.length_scale)}
+        if scales["length_scale"] <= 0 or min(scales.values()) < 0:  # the voice's own config may be off
             raise InputError(f"system {spec.name!r}: scales must be >= 0 and length_scale > 0, got {scales}")
         graph, n_noises = seedable_graph(model)
         providers = ["CPUExecutionProvider"]
@@ -206,6 +215,10 @@ class PiperJoe(TTSSystem):
 
     def describe(self) -> dict[str, Any]:
         return dict(self.info)
+
+
+def _given(value: float | None, voice_default: Any) -> float:
+    return float(voice_default) if value is None else value
 
 
 def _sha256(path: Path) -> str:

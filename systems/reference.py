@@ -8,12 +8,14 @@ runner and metrics gives that row under exactly the same ASR, normalizer, SIM mo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ttsbench.audio import read_audio
-from ttsbench.errors import InputError, TTSBenchError
+from ttsbench.errors import InputError
+from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem
 from ttsbench.types import LoadContext, Prompt, SystemSpec
@@ -26,17 +28,18 @@ class GroundTruth(TTSSystem):
     capabilities = Capabilities(zero_shot=False, needs_prompt_text=False, max_batch=256)
     sample_rate = 16_000
 
+    @dataclass(frozen=True)
+    class Options:
+        sample_rate: int = option(16_000, "Hz; recordings at other rates are resampled (soxr VHQ)", min=8000)
+
     def __init__(self, sample_rate: int = 16_000) -> None:
         self.sample_rate = sample_rate
 
     @classmethod
     def load(cls, spec: SystemSpec, ctx: LoadContext) -> GroundTruth:
-        """Option `sample_rate` (Hz, default 16000: what every shipped metric reads); recordings at
-        another rate are resampled with soxr VHQ."""
-        rate = spec.option("sample_rate", 16_000)
-        if rate < 8_000:
-            raise TTSBenchError(f"system {spec.name!r}: sample_rate must be >= 8000 Hz, got {rate}")
-        return cls(rate)
+        """Option `sample_rate` (Hz, >= 8000, default 16000: what every shipped metric reads);
+        recordings at another rate are resampled with soxr VHQ."""
+        return cls(cls.parse_options(spec).sample_rate)
 
     def synthesize(self, batch: Sequence[Prompt], *, seed: int) -> list[np.ndarray]:
         out = []

@@ -2,16 +2,21 @@
 
 Each prompt becomes a sine whose pitch and length derive from the target text, with a little
 seeded noise, so runs, resumes and reports can be exercised end to end with no model.
+
+Options (`tone:seconds_per_char=0.06,noise=0.01`, declared in `Tone.Options`): seconds of audio per
+character of target text (at least 0.1 s in all), and the std of the seeded noise.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
 from ttsbench.types import LoadContext, Prompt, SystemSpec
@@ -24,13 +29,19 @@ class Tone(TTSSystem):
     capabilities = Capabilities(zero_shot=False, needs_prompt_text=False, max_batch=1024)
     sample_rate = 16_000
 
+    @dataclass(frozen=True)
+    class Options:
+        seconds_per_char: float = option(0.06, "seconds of audio per character of target text", min=0)
+        noise: float = option(0.01, "std of the seeded Gaussian noise added to the sine", min=0)
+
     def __init__(self, seconds_per_char: float = 0.06, noise: float = 0.01) -> None:
         self.seconds_per_char = seconds_per_char
         self.noise = noise
 
     @classmethod
     def load(cls, spec: SystemSpec, ctx: LoadContext) -> Tone:
-        return cls(spec.option("seconds_per_char", 0.06), spec.option("noise", 0.01))
+        o = cls.parse_options(spec)
+        return cls(o.seconds_per_char, o.noise)
 
     def synthesize(self, batch: Sequence[Prompt], *, seed: int) -> list[np.ndarray]:
         return [self._one(p, seed) for p in batch]

@@ -71,6 +71,7 @@ def with_layers(spec: Any, layers: int) -> Any:
 def base_spec(args: argparse.Namespace) -> Any:
     """The RunSpec of the sweep without `layers`; a non-DiSTAR system or a given layers= is one error."""
     from ttsbench.commands.run import spec_from_args
+    from ttsbench.pipeline import check_options
     from ttsbench.plugins import SYSTEMS
     from ttsbench.spec import override, parse_metrics
     from ttsbench.systems.distar.system import DiSTARSystem
@@ -86,6 +87,7 @@ def base_spec(args: argparse.Namespace) -> Any:
         from ttsbench.prompt_sets import resolve_definition
 
         spec = override(spec, metrics=parse_metrics(",".join(resolve_definition(spec.prompt_set).default_metrics)))
+    check_options(spec)  # before J is looked up (which reads the prompt set, or loads the system)
     return spec
 
 

@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ttsbench.cli import main
     from ttsbench.commands.run import print_summary
-    from ttsbench.pipeline import run
+    from ttsbench.pipeline import check_options, run
     from ttsbench.spec import RunSpec, parse_metrics
     from ttsbench.prompt_sets import resolve_definition
     from ttsbench.types import SystemSpec
@@ -33,10 +33,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     definition = resolve_definition("demo")
     systems = args.systems.split(",") if args.systems else list(definition.default_systems)
     metrics = parse_metrics(args.metrics) if args.metrics else parse_metrics(",".join(definition.default_metrics))
+    specs = [RunSpec(system=SystemSpec.parse(name), prompt_set="demo", metrics=metrics, seed=args.seed,
+                     limit=args.limit, out=args.out) for name in systems]
+    for spec in specs:  # every system's options, before the first one runs
+        check_options(spec)
     roots = []
-    for name in systems:
-        spec = RunSpec(system=SystemSpec.parse(name), prompt_set="demo", metrics=metrics, seed=args.seed,
-                       limit=args.limit, out=args.out)
+    for spec in specs:
         roots.append(run(spec, progress=not args.quiet))
         print_summary(roots[-1])
         print()

@@ -40,9 +40,10 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ttsbench.pipeline import run
+    from ttsbench.pipeline import check_options, run
 
     spec = spec_from_args(args)
+    check_options(spec)  # before the prompt set's default metrics are looked up
     if not spec.metrics:
         from ttsbench.prompt_sets import resolve_definition
 

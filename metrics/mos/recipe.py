@@ -5,6 +5,8 @@ Reference: F5-TTS `eval_utmos.py` / ZipVoice `eval/mos/utmos.py` call
 native rate (`predictor(wav[None], sr)`); the model resamples to 16 kHz with
 `torchaudio.functional.resample` (our `sinc_resample(mode="functional")`). Aggregate: plain mean over
 the listed utterances (not an rglob of a folder, as F5 does).
+
+Options: `model` (the checkpoint's path) and `sha256` (a pin of its hash).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pandas as pd
 import torch
 
 from ttsbench.errors import MissingModelError
-from ttsbench.metrics.base import Metric, Need
+from ttsbench.metrics.base import Metric, ModelOptions, Need
 from ttsbench.metrics.cache import EmbeddingCache, audio_sha256
 from ttsbench.metrics.checkpoints import load_checked, torch_load
 from ttsbench.metrics.models import ModelLocation, check_pin, package_versions, sha256_file, torch_device
@@ -59,6 +61,7 @@ class UTMOS22StrongMOS(Metric):
     comparable = True
     label = "UTMOS"
     config: ClassVar[UTMOSConfig] = UTMOSConfig()
+    Options = ModelOptions  # model: the .pt file; sha256: its pin
     location = ModelLocation(  # the layout of k2-fsa/TTS_eval_models, which mirrors the release asset
         "utmos22-strong", "model", f"mos/{CHECKPOINT}",
         f"https://github.com/tarepan/SpeechMOS/releases/download/v1.0.0/{CHECKPOINT} "
@@ -67,7 +70,7 @@ class UTMOS22StrongMOS(Metric):
 
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)
-        self.weights_sha256: str | None = str(self.options["sha256"]) if "sha256" in self.options else None
+        self.weights_sha256: str | None = self.options.sha256
 
     def fingerprint(self) -> dict[str, Any]:
         return {"recipe": self.registry_name, "version": self.version, "comparable": self.comparable,
@@ -79,7 +82,7 @@ class UTMOS22StrongMOS(Metric):
                 "aggregation": "mean over listed utterances"}
 
     def setup(self, ctx: LoadContext) -> None:
-        path = self.location.resolve(self.options, ctx)
+        path = self.location.resolve(self.options.model, ctx)
         actual = sha256_file(path, ctx.work_dir)
         check_pin(self.registry_name, path, actual, self.weights_sha256)
         self.weights_sha256 = actual

@@ -9,11 +9,14 @@ no normalization; score = cosine of the two embeddings. seed-tts-eval reports th
 Here both files come from local paths and are SHA-256 hashed; the fine-tuned checkpoint must cover
 every head weight, may override any WavLM weight, and may hold only the training-time
 `loss_calculator.*` (AAM-softmax) weights besides: anything else is refused, never silently skipped.
+
+Options (`ttsbench list metrics --options sim-wavlm-ecapa`): `model` (wavlm_large_finetune.pth) and
+`wavlm` (wavlm_large.pt) paths, `sha256` and `wavlm_sha256` pins of their hashes.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,7 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ttsbench.errors import MissingModelError
-from ttsbench.metrics.base import Metric, Need
+from ttsbench.metrics.base import Metric, ModelOptions, Need
 from ttsbench.metrics.cache import EmbeddingCache, audio_sha256
 from ttsbench.metrics.checkpoints import load_checked, torch_load
 from ttsbench.metrics.models import (
@@ -39,6 +42,7 @@ from ttsbench.metrics.resample import sinc_resample
 from ttsbench.metrics.sim.ecapa import ECAPAConfig, ECAPAHead
 from ttsbench.metrics.sim.wavlm import hf_config, original_to_hf, translate, weight_norm_names
 from ttsbench.metrics.stats import Statistic, sim_statistics, sim_values
+from ttsbench.options import option
 from ttsbench.plugins import METRICS
 from ttsbench.types import LoadContext, ScoreItem
 
@@ -137,9 +141,16 @@ class WavLMECAPASIM(Metric):
         "https://huggingface.co/s3prl/converted_ckpts/resolve/main/wavlm_large.pt",
         kind="file", hf_repo="s3prl/converted_ckpts", hf_file="wavlm_large.pt")
 
+    @dataclass(frozen=True)
+    class Options(ModelOptions):
+        model: Path | None = option(None, "wavlm_large_finetune.pth (default: under the cache dir)")
+        sha256: str | None = option(None, "pin of wavlm_large_finetune.pth's SHA-256")
+        wavlm: Path | None = option(None, "the s3prl wavlm_large.pt (default: under the cache dir)")
+        wavlm_sha256: str | None = option(None, "pin of wavlm_large.pt's SHA-256")
+
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)
-        self.pins = {"finetune": self.options.get("sha256"), "wavlm": self.options.get("wavlm_sha256")}
+        self.pins = {"finetune": self.options.sha256, "wavlm": self.options.wavlm_sha256}
 
     def fingerprint(self) -> dict[str, Any]:
         return {"recipe": self.registry_name, "version": self.version, "comparable": self.comparable,
@@ -153,8 +164,8 @@ class WavLMECAPASIM(Metric):
                 "aggregation": "mean"}
 
     def setup(self, ctx: LoadContext) -> None:
-        ft_path = self.finetune.resolve(self.options, ctx)
-        wavlm_path = self.wavlm.resolve(self.options, ctx)
+        ft_path = self.finetune.resolve(self.options.model, ctx)
+        wavlm_path = self.wavlm.resolve(self.options.wavlm, ctx)
         for name, path in (("finetune", ft_path), ("wavlm", wavlm_path)):
             actual = sha256_file(path, ctx.work_dir)
             check_pin(self.registry_name, path, actual, self.pins[name])

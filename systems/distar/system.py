@@ -6,29 +6,34 @@ and model. Weights: `checkpoint=` a `ttsbench train distar` checkpoint, its outp
 exported folder, else `<cache_dir>/distar-<size>/`; `distar-tiny` builds random weights and a
 random-codebook RVQ over log-mels; paper sizes need `random_weights=true` (timing only).
 
-Options (``distar-base:checkpoint=PATH,layers=6,...``; defaults: the paper's, shared notes §4):
+Options (``distar-base:checkpoint=PATH,layers=6,...``; defaults: the paper's, shared notes §4;
+declared in `DiSTARSystem.Options`, shown by `ttsbench list systems --options distar-base`):
     layers=0           L' RVQ layers generated and decoded (0: all J); sets the bitrate
     steps=24           N infilling network calls per patch (min(N, P x L') are needed)
     mode=greedy        greedy | sample | hybrid (first `sample_fraction` of tokens sampled)
-    temperature=1.0, temperature_end=none, time_temp=0.95, layer_temp=0.8, sample_fraction=0.5
-    top_k=50, top_p=0.9, choice_noise=0.0
-    cfg=1.25           history-only CFG scale s (1 = off); cfg_rescale=0.75
-    max_seconds=30, min_patches=0, max_patches=0, stop_threshold=0.5, tokenizer=DIR, dtype=fp32|bf16,
-    random_weights=false, weight_seed=0, patch=P, history=H (the last two with random weights only)
+    temperature=1.0, temperature_end=none, time_temp=0.95, layer_temp=0.8 (all > 0), sample_fraction=0.5
+    top_k=50 (0: off), top_p=0.9 (1: off), choice_noise=0.0
+    cfg=1.25           history-only CFG scale s (1 = off); cfg_rescale=0.75 (phi in [0, 1])
+  and DiTAR's patch-AR options (`PatchAROptions`): max_seconds=30, min_patches=0, max_patches=0,
+    stop_threshold=0.5, tokenizer=DIR, dtype=fp32|bf16, random_weights=false, weight_seed=0, patch=0,
+    history=-1 (the last two with random weights only). DiTAR's `nfe` is not one: DiSTAR has `steps`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 
 from ttsbench.errors import InputError
+from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities
 from ttsbench.systems.distar.cost import distar_arch
-from ttsbench.systems.ditar.system import DiTARSystem, _options
-from ttsbench.types import LoadContext, SystemSpec
+from ttsbench.systems.distar.infill import MODES
+from ttsbench.systems.ditar.system import DiTARSystem, PatchAROptions
+from ttsbench.types import LoadContext
 
 
 class DiSTARSystem(DiTARSystem):
@@ -37,34 +42,38 @@ class DiSTARSystem(DiTARSystem):
     family = "distar"
     size = "base"
 
-    @classmethod
-    def parse_options(cls, spec: SystemSpec) -> dict[str, Any]:
-        o = _options(spec)
-        end = spec.option("temperature_end", "none")
-        o.update({
-            "layers": spec.option("layers", 0), "steps": spec.option("steps", 24), "mode": spec.option("mode", "greedy"),
-            "temperature_end": None if end in ("none", "", None) else float(end),
-            "time_temp": spec.option("time_temp", 0.95), "layer_temp": spec.option("layer_temp", 0.8),
-            "sample_fraction": spec.option("sample_fraction", 0.5), "top_k": spec.option("top_k", 50),
-            "top_p": spec.option("top_p", 0.9), "choice_noise": spec.option("choice_noise", 0.0),
-            "cfg": spec.option("cfg", 1.25), "cfg_rescale": spec.option("cfg_rescale", 0.75)})
-        if o["layers"] < 0:
-            raise InputError(f"{spec.name}: layers={o['layers']}; use 1..J, or 0 for all")
-        return o
+    @dataclass(frozen=True)
+    class Options(PatchAROptions):
+        # "nfe" is DiTAR's word for network calls per patch
+        suggest: ClassVar[dict[str, str]] = {**PatchAROptions.suggest, "nfe": "steps"}
 
-    def make_sampler(self, options: dict[str, Any]) -> Any:
+        layers: int = option(0, "L' RVQ layers generated and decoded (0: all J); sets the bitrate", min=0)
+        steps: int = option(24, "N infilling network calls per patch (min(N, P x L') are needed)", min=1)
+        mode: str = option("greedy", "hybrid: the first sample_fraction of tokens sampled", choices=MODES)
+        temperature: float = option(1.0, "base temperature T_n at the first step", above=0)
+        temperature_end: float | None = option(None, "anneal T_n linearly to this at the last step", above=0)
+        time_temp: float = option(0.95, "position-wise temperature factor per frame of the patch", above=0)
+        layer_temp: float = option(0.8, "layer-wise temperature factor per RVQ layer", above=0)
+        sample_fraction: float = option(0.5, "hybrid mode: the fraction of tokens sampled", min=0, max=1)
+        top_k: int = option(50, "sampling only (0: off)", min=0)
+        top_p: float = option(0.9, "sampling only (1: off)", above=0, max=1)
+        choice_noise: float = option(0.0, "Gumbel noise on the confidences, annealed to 0 (0: off)", min=0)
+        cfg: float = option(1.25, "history-only CFG scale s (1: off, one pass per step)", min=0)
+        cfg_rescale: float = option(0.75, "phi of CFG-rescale (0: off)", min=0, max=1)
+
+    def make_sampler(self, options: Any) -> Any:
         from ttsbench.systems.distar.infill import InfillConfig
 
-        return InfillConfig(steps=options["steps"], mode=options["mode"], temperature=options["temperature"],
-                            temperature_end=options["temperature_end"], time_temp=options["time_temp"],
-                            layer_temp=options["layer_temp"], sample_fraction=options["sample_fraction"],
-                            top_k=options["top_k"], top_p=options["top_p"], choice_noise=options["choice_noise"],
-                            cfg_scale=options["cfg"], cfg_rescale=options["cfg_rescale"],
-                            layers=options["layers"] or None)
+        return InfillConfig(steps=options.steps, mode=options.mode, temperature=options.temperature,
+                            temperature_end=options.temperature_end, time_temp=options.time_temp,
+                            layer_temp=options.layer_temp, sample_fraction=options.sample_fraction,
+                            top_k=options.top_k, top_p=options.top_p, choice_noise=options.choice_noise,
+                            cfg_scale=options.cfg, cfg_rescale=options.cfg_rescale,
+                            layers=options.layers or None)
 
     @classmethod
-    def make_tokenizer(cls, ckpt: Any, options: dict[str, Any], ctx: LoadContext) -> Any:
-        if ckpt is None and not options["tokenizer"]:
+    def make_tokenizer(cls, ckpt: Any, options: Any, ctx: LoadContext) -> Any:
+        if ckpt is None and not options.tokenizer:
             return _random_rvq(cls.size, options, ctx.device)
         tok = super().make_tokenizer(ckpt, options, ctx)
         if not getattr(tok, "discrete", False):
@@ -73,7 +82,7 @@ class DiSTARSystem(DiTARSystem):
         return tok
 
     @classmethod
-    def build_model(cls, ckpt: Any, tokenizer: Any, frontend: Any, options: dict[str, Any], name: str) -> Any:
+    def build_model(cls, ckpt: Any, tokenizer: Any, frontend: Any, options: Any, name: str) -> Any:
         from ttsbench.systems.distar.config import DiSTARConfig
         from ttsbench.systems.distar.model import DiSTAR
         from ttsbench.configio import from_dict, to_dict
@@ -81,19 +90,20 @@ class DiSTARSystem(DiTARSystem):
         codes = {"num_layers": int(tokenizer.num_layers), "codebook_size": int(tokenizer.codebook_size)}
         if ckpt is None:
             changes: dict[str, Any] = dict(codes)
-            if options["patch"]:
-                changes["patch_size"] = options["patch"]
-            if options["history"] >= 0:
-                changes["history_patches"] = options["history"]
+            if options.patch:
+                changes["patch_size"] = options.patch
+            if options.history >= 0:
+                changes["history_patches"] = options.history
             cfg = DiSTARConfig.from_size(cls.size, **changes)
             with torch.random.fork_rng(devices=[]):  # deterministic weights, global RNG untouched
-                torch.manual_seed(options["weight_seed"])
+                torch.manual_seed(options.weight_seed)
                 model = DiSTAR(cfg)
         else:
             cfg = from_dict(DiSTARConfig, {**to_dict(DiSTARConfig()), **ckpt.model_config}, where=str(ckpt.path))
             for key, field, unset in (("patch", "patch_size", 0), ("history", "history_patches", -1)):
-                if options[key] != unset and options[key] != getattr(cfg, field):
-                    raise InputError(f"{name}: {key}={options[key]}, but the checkpoint was trained with {field}="
+                value = getattr(options, key)
+                if value != unset and value != getattr(cfg, field):
+                    raise InputError(f"{name}: {key}={value}, but the checkpoint was trained with {field}="
                                      f"{getattr(cfg, field)}")
             model = DiSTAR(cfg)
             missing, unexpected = model.load_state_dict(ckpt.state, strict=False)
@@ -103,8 +113,9 @@ class DiSTARSystem(DiTARSystem):
         for key, value in codes.items():
             if getattr(cfg, key) != value:
                 raise InputError(f"{name}: the model has {key}={getattr(cfg, key)}, the tokenizer {value}")
-        if options["layers"] > cfg.num_layers:
-            raise InputError(f"{name}: layers={options['layers']}, but the model has {cfg.num_layers} RVQ layers")
+        if options.layers > cfg.num_layers:
+            raise InputError(f"{name}: layers={options.layers}, but the model has {cfg.num_layers} "
+                             "RVQ layers")
         if cfg.phone_vocab < frontend.vocab_size:
             raise InputError(f"{name}: phone table of {cfg.phone_vocab} rows < the front end's {frontend.vocab_size}")
         return model
@@ -128,7 +139,7 @@ class DiSTARSystem(DiTARSystem):
                            name=self.registry_name or f"distar-{self.size}")
 
 
-def _random_rvq(size: str, options: dict[str, Any], device: str) -> Any:
+def _random_rvq(size: str, options: Any, device: str) -> Any:
     """An RVQ over log-mels with seeded Gaussian codebooks (random-weight models: timing and tests)."""
     from ttsbench.systems.distar.config import DiSTARConfig
     from ttsbench.systems.distar.rvq_tokenizer import RVQTokenizer, RVQTokenizerConfig
@@ -136,7 +147,7 @@ def _random_rvq(size: str, options: dict[str, Any], device: str) -> Any:
     cfg = DiSTARConfig.from_size(size)
     tok = RVQTokenizer(RVQTokenizerConfig(num_layers=cfg.num_layers, codebook_size=cfg.codebook_size))
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(options["weight_seed"] + 1)
+        torch.manual_seed(options.weight_seed + 1)
         scale = 1.0 / torch.arange(1, cfg.num_layers + 1, dtype=torch.float32)  # deeper layers: smaller residuals
         tok.rvq.codebooks.copy_(torch.randn_like(tok.rvq.codebooks) * scale[:, None, None])
     tok.rvq.initialized.fill_(True)

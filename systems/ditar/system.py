@@ -6,18 +6,20 @@ Weights: `checkpoint=` a training checkpoint, a training output folder or an exp
 `ditar-tiny` builds random weights deterministically; the paper sizes need `random_weights=true`
 (timing only) and otherwise fail with one line.
 
-Options (``ditar-0.6b:checkpoint=PATH,nfe=10,cfg=1.0,...``):
+Options (``ditar-0.6b:checkpoint=PATH,nfe=10,cfg=1.0,...``; declared in `DiTARSystem.Options`,
+shown by `ttsbench list systems --options ditar-0.6b`):
     nfe=10              LocDiT network calls per patch (each = 2 batched passes when cfg > 0)
-    cfg=1.0             LM-guidance scale w, paper convention (0 = off); alias guidance=
-    temperature=1.0     tau in [0, 1] (1: ODE from N(0, I); 0: greedy, deterministic); alias tau=
-    max_seconds=30      cap on generated audio per utterance
+    cfg=1.0             LM-guidance scale w >= 0, paper convention (0 = off)
+    temperature=1.0     tau in [0, 1] (1: ODE from N(0, I); 0: greedy, deterministic)
+  and the patch-AR options DiSTAR shares (`PatchAROptions`):
+    max_seconds=30      cap on generated audio per utterance (> 0)
     min_patches=0       no stop before this many patches; max_patches=0 (0: from max_seconds).
                         min_patches == max_patches forces a fixed length (timing runs).
     stop_threshold=0.5  stop when p_stop exceeds it (> 1 disables the stop head)
     tokenizer=DIR|NAME  speech tokenizer (default: the checkpoint's; random weights: "mel")
     dtype=fp32|bf16     bf16 runs the model under autocast (CUDA)
-    random_weights=false, weight_seed=0, patch=P, history=H   (the last two only with random
-                        weights: a trained model's patch size and history are fixed)
+    random_weights=false, weight_seed=0, patch=0 (P), history=-1 (H)   (the last two only with
+                        random weights: a trained model's patch size and history are fixed)
 
 Random weights have a meaningless stop head: unless min/max_patches are given, each utterance
 then gets a length from its target text (RANDOM_TOKENS_PER_SECOND) and the stop head is off.
@@ -34,12 +36,13 @@ import contextlib
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from ttsbench.errors import InputError, MissingModelError
+from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
 from ttsbench.systems.ditar.cost import ditar_arch
@@ -47,6 +50,26 @@ from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 RANDOM_TOKENS_PER_SECOND = 12.0  # phone tokens per second of speech assumed for random-weight lengths
+
+
+@dataclass(frozen=True)
+class PatchAROptions:
+    """Options of the patch-AR generation loop, shared by DiTAR and DiSTAR (each adds its sampler's)."""
+
+    # the aliases these options had: now unknown options whose "did you mean" names the option
+    suggest: ClassVar[dict[str, str]] = {"tau": "temperature", "guidance": "cfg", "weights": "random_weights"}
+
+    max_seconds: float = option(30.0, "cap on generated audio per utterance (s)", above=0)
+    min_patches: int = option(0, "no stop before this many patches (= max_patches: fixed length)", min=0)
+    max_patches: int = option(0, "stop after this many patches (0: from max_seconds)", min=0)
+    stop_threshold: float = option(0.5, "stop when p_stop exceeds it (> 1 disables the stop head)")
+    tokenizer: str = option("", "speech tokenizer folder or name (default: the checkpoint's; random: mel)")
+    dtype: str = option("fp32", "bf16 runs the model under autocast (CUDA)", choices=tuple(DTYPES))
+    random_weights: bool = option(False, "random weights without a checkpoint (timing only; *-tiny: always)")
+    weight_seed: int = option(0, "seed of the random weights")
+    patch: int = option(0, "patch size P of random weights (0: the size's; a checkpoint's is fixed)", min=0)
+    history: int = option(-1, "history patches of random weights (-1: the size's; a checkpoint's is fixed)",
+                          min=-1)
 
 
 @dataclass
@@ -62,7 +85,7 @@ class Prepared:
 class DiTARSystem(TTSSystem):
     """DiTAR (Jia et al., 2025): patch LM + LocDiT, batched KV-cached inference.
 
-    DiSTAR's system subclasses this one: the hooks `parse_options`, `make_tokenizer`,
+    DiSTAR's system subclasses this one: the declared `Options` and the hooks `make_tokenizer`,
     `build_model` and `make_sampler` are what differ between the two.
     """
 
@@ -70,19 +93,26 @@ class DiTARSystem(TTSSystem):
     size = "0.6b"
     capabilities = Capabilities(zero_shot=True, needs_prompt_text=True, streaming=True, max_batch=64)
 
-    def __init__(self, model: Any, tokenizer: Any, frontend: Any, options: dict[str, Any], *,
+    @dataclass(frozen=True)
+    class Options(PatchAROptions):
+        nfe: int = option(10, "LocDiT network calls per patch (each = 2 batched passes when cfg > 0)", min=1)
+        cfg: float = option(1.0, "LM-guidance scale w, paper convention (0 = off)", min=0)
+        temperature: float = option(1.0, "tau (1: ODE from N(0, I); 0: greedy, deterministic)", min=0, max=1)
+
+    def __init__(self, model: Any, tokenizer: Any, frontend: Any, options: Any, *,
                  random_weights: bool, weights: str) -> None:
         from ttsbench.systems.speech.patch_ar import GenerationConfig
 
         self.model, self.tokenizer, self.frontend = model, tokenizer, frontend
         self.options, self.random_weights, self.weights = options, random_weights, weights
+        self.autocast = DTYPES[options.dtype] != torch.float32
         self.sample_rate = int(tokenizer.sample_rate)
         self.sampler = self.make_sampler(options)
         self.patches_per_second = tokenizer.frame_rate / model.cfg.patch_size
-        cap = options["max_patches"] or max(1, math.ceil(options["max_seconds"] * self.patches_per_second))
-        self.gen = GenerationConfig(max_patches=cap, min_patches=min(options["min_patches"], cap),
-                                    stop_threshold=options["stop_threshold"])
-        if random_weights and not (options["min_patches"] or options["max_patches"]):
+        cap = options.max_patches or max(1, math.ceil(options.max_seconds * self.patches_per_second))
+        self.gen = GenerationConfig(max_patches=cap, min_patches=min(options.min_patches, cap),
+                                    stop_threshold=options.stop_threshold)
+        if random_weights and not (options.min_patches or options.max_patches):
             self.gen = replace(self.gen, stop_threshold=2.0)  # untrained stop head: lengths come from text
 
     # ---- loading ----------------------------------------------------------------------------------
@@ -97,7 +127,7 @@ class DiTARSystem(TTSSystem):
         if path is None and ctx.cache_dir is not None and (ctx.cache_dir / folder).exists():
             path = ctx.cache_dir / folder
         random_weights = path is None
-        if random_weights and cls.size != "tiny" and not options["random_weights"]:
+        if random_weights and cls.size != "tiny" and not options.random_weights:
             raise MissingModelError(f"{spec.name}: no checkpoint (pass checkpoint=PATH, or put an exported model in "
                                     f"<cache_dir>/{folder}/; random_weights=true for timing only)")
         frontend = PhoneFrontend()
@@ -106,30 +136,25 @@ class DiTARSystem(TTSSystem):
         if ckpt is not None:
             check_frontend(frontend, ckpt)
         model = cls.build_model(ckpt, tokenizer, frontend, options, spec.name)
-        dtype = DTYPES[options["dtype"]]
         model = model.to(ctx.device).eval()
-        options["autocast"] = dtype != torch.float32
-        weights = f"random (seed {options['weight_seed']})" if ckpt is None else f"{ckpt.path} sha256:{ckpt.sha256}"
+        weights = (f"random (seed {options.weight_seed})" if ckpt is None
+                   else f"{ckpt.path} sha256:{ckpt.sha256}")
         return cls(model, tokenizer, frontend, options, random_weights=random_weights, weights=weights)
 
     @classmethod
-    def parse_options(cls, spec: SystemSpec) -> dict[str, Any]:
-        return _options(spec)
-
-    @classmethod
-    def make_tokenizer(cls, ckpt: Any, options: dict[str, Any], ctx: LoadContext) -> Any:
+    def make_tokenizer(cls, ckpt: Any, options: Any, ctx: LoadContext) -> Any:
         from ttsbench.systems.speech.pretrained import resolve_tokenizer
 
-        return resolve_tokenizer(ckpt, options["tokenizer"], ctx.cache_dir, ctx.device)
+        return resolve_tokenizer(ckpt, options.tokenizer, ctx.cache_dir, ctx.device)
 
     @classmethod
-    def build_model(cls, ckpt: Any, tokenizer: Any, frontend: Any, options: dict[str, Any], name: str) -> Any:
+    def build_model(cls, ckpt: Any, tokenizer: Any, frontend: Any, options: Any, name: str) -> Any:
         return _build_model(cls.size, ckpt, tokenizer, frontend, options, name)
 
-    def make_sampler(self, options: dict[str, Any]) -> Any:
+    def make_sampler(self, options: Any) -> Any:
         from ttsbench.systems.speech.sampling import SamplerConfig
 
-        return SamplerConfig(nfe=options["nfe"], guidance_scale=options["cfg"], temperature=options["temperature"])
+        return SamplerConfig(nfe=options.nfe, guidance_scale=options.cfg, temperature=options.temperature)
 
     # ---- synthesis ----------------------------------------------------------------------------------
     def prepare(self, batch: Sequence[Prompt], seed: int) -> Prepared:
@@ -151,7 +176,7 @@ class DiTARSystem(TTSSystem):
             prompts.append(z.float() if z.is_floating_point() else z)  # DiSTAR's codes stay integers
             gens.append(torch.Generator(device="cpu").manual_seed(int(item_rng(seed, p.utt_id).integers(2**62))))
             caps.append(max(1, math.ceil(len(target) / RANDOM_TOKENS_PER_SECOND * self.patches_per_second)))
-        use_caps = self.random_weights and not (self.options["min_patches"] or self.options["max_patches"])
+        use_caps = self.random_weights and not (self.options.min_patches or self.options.max_patches)
         return Prepared(phones, prompts, gens, caps if use_caps else None)
 
     def stream(self, batch: Sequence[Prompt], *, seed: int) -> Iterator[Any]:
@@ -180,7 +205,7 @@ class DiTARSystem(TTSSystem):
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         device = self.model.phone_embed.weight.device
-        if not self.options["autocast"]:
+        if not self.autocast:
             return contextlib.nullcontext()
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
@@ -200,7 +225,7 @@ class DiTARSystem(TTSSystem):
         return {"size": self.size, "weights": self.weights, "random_weights": self.random_weights,
                 "parameters": sum(p.numel() for p in self.model.parameters()),
                 "model_config": to_dict(self.model.cfg), "sampler": asdict(self.sampler),
-                "generation": asdict(self.gen), "dtype": self.options["dtype"],
+                "generation": asdict(self.gen), "dtype": self.options.dtype,
                 "nfe_convention": "network calls per patch; each holds both guidance passes when cfg > 0",
                 "tokenizer": self.tokenizer.describe(), "frontend": self.frontend.describe()}
 
@@ -209,42 +234,27 @@ class DiTARSystem(TTSSystem):
                           frame_rate=self.tokenizer.frame_rate, name=self.registry_name or f"ditar-{self.size}")
 
 
-def _options(spec: SystemSpec) -> dict[str, Any]:
-    o = {"nfe": spec.option("nfe", 10), "cfg": spec.option("cfg", spec.option("guidance", 1.0)),
-         "temperature": spec.option("temperature", spec.option("tau", 1.0)),
-         "max_seconds": spec.option("max_seconds", 30.0), "min_patches": spec.option("min_patches", 0),
-         "max_patches": spec.option("max_patches", 0), "stop_threshold": spec.option("stop_threshold", 0.5),
-         "tokenizer": spec.option("tokenizer", ""), "dtype": spec.option("dtype", "fp32"),
-         "random_weights": spec.option("random_weights", spec.option("weights", "") == "random"),
-         "weight_seed": spec.option("weight_seed", 0), "patch": spec.option("patch", 0),
-         "history": spec.option("history", -1)}
-    if o["dtype"] not in DTYPES:
-        raise InputError(f"{spec.name}: dtype={o['dtype']!r}; use one of {', '.join(DTYPES)}")
-    if o["max_seconds"] <= 0 or o["min_patches"] < 0 or o["max_patches"] < 0:
-        raise InputError(f"{spec.name}: max_seconds > 0 and min/max_patches >= 0 required")
-    return o
-
-
-def _build_model(size: str, ckpt: Any, tokenizer: Any, frontend: Any, o: dict[str, Any], name: str) -> Any:
+def _build_model(size: str, ckpt: Any, tokenizer: Any, frontend: Any, o: Any, name: str) -> Any:
     from ttsbench.systems.ditar.config import DiTARConfig
     from ttsbench.configio import from_dict, to_dict
     from ttsbench.systems.ditar.model import DiTAR
 
     if ckpt is None:
         changes: dict[str, Any] = {"latent_dim": int(tokenizer.latent_dim)}
-        if o["patch"]:
-            changes["patch_size"] = o["patch"]
-        if o["history"] >= 0:
-            changes["history_patches"] = o["history"]
+        if o.patch:
+            changes["patch_size"] = o.patch
+        if o.history >= 0:
+            changes["history_patches"] = o.history
         cfg = DiTARConfig.from_size(size, **changes)
         with torch.random.fork_rng(devices=[]):  # deterministic weights, global RNG untouched
-            torch.manual_seed(o["weight_seed"])
+            torch.manual_seed(o.weight_seed)
             model = DiTAR(cfg)
     else:
         cfg = from_dict(DiTARConfig, {**to_dict(DiTARConfig()), **ckpt.model_config}, where=str(ckpt.path))
         for key, field, unset in (("patch", "patch_size", 0), ("history", "history_patches", -1)):
-            if o[key] != unset and o[key] != getattr(cfg, field):
-                raise InputError(f"{name}: {key}={o[key]}, but the checkpoint was trained with {field}="
+            value = getattr(o, key)
+            if value != unset and value != getattr(cfg, field):
+                raise InputError(f"{name}: {key}={value}, but the checkpoint was trained with {field}="
                                  f"{getattr(cfg, field)}")
         model = DiTAR(cfg)
         missing, unexpected = model.load_state_dict(ckpt.state, strict=False)

@@ -5,14 +5,15 @@ This project trains no NAR model: the baseline exists to time DiTAR against a NA
 (DiTAR paper Table 7 / Figure 5), and random weights are enough for that. Its audio is therefore
 noise-like; reports flag it through `Capabilities(random_weights=True)` and `describe()`.
 
-Options (``nar-dit-0.6b:key=value,...``):
-    weights=random      (or random_weights=true, as for ditar-*) required for the 0.1b/0.6b sizes
-                        unless checkpoint= is given (explicit opt-in); the tiny size defaults to it.
+Options (``nar-dit-0.6b:key=value,...``; declared in `NARSystem.Options`, shown by
+`ttsbench list systems --options nar-dit-0.6b`):
+    random_weights=false  required for the 0.1b/0.6b sizes unless checkpoint= is given (explicit
+                        opt-in, as for ditar-*); the tiny size always has random weights without one.
     weight_seed=0       seed of the random initialisation.
     checkpoint=PATH     a safetensors state dict of NARDiT with this size's config.
     nfe=10              network calls of the DDIM sampler (CFG passes are batched in each call).
-    guidance=1.0        w of classifier-free guidance (paper convention; 0 = off).
-    temperature=1.0     tau of DiTAR's sampler.
+    cfg=1.0             w of classifier-free guidance (paper convention; 0 = off).
+    temperature=1.0     tau of DiTAR's sampler, in [0, 1].
     seconds=0           target duration; 0 = prompt duration x target/prompt text length (F5-TTS rule).
     tokenizer=DIR       a saved speech tokenizer (ttsbench.systems.speech.tokenizer); default: the
                         log-mel + Griffin-Lim tokenizer at 40 Hz x 64 (needs no weights).
@@ -22,13 +23,15 @@ Options (``nar-dit-0.6b:key=value,...``):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from ttsbench.errors import InputError, MissingModelError
+from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
 from ttsbench.systems.nar.cost import nar_arch
@@ -44,7 +47,23 @@ class NARSystem(TTSSystem):
     size = "0.6b"
     capabilities = Capabilities(zero_shot=True, needs_prompt_text=True, max_batch=64, random_weights=True)
 
+    @dataclass(frozen=True)
+    class Options:
+        # the aliases these options had: now unknown options whose "did you mean" names the option
+        suggest: ClassVar[dict[str, str]] = {"guidance": "cfg", "tau": "temperature",
+                                             "weights": "random_weights"}
+
+        nfe: int = option(10, "network calls of the DDIM sampler (CFG passes are batched in each)", min=1)
+        cfg: float = option(1.0, "w of classifier-free guidance, paper convention (0 = off)", min=0)
+        temperature: float = option(1.0, "tau of DiTAR's sampler", min=0, max=1)
+        seconds: float = option(0.0, "target duration (0: prompt seconds x target/prompt text length)", min=0)
+        tokenizer: str = option("", "a saved speech tokenizer folder (default: log-mel + Griffin-Lim)")
+        dtype: str = option("fp32", "compute dtype of the model", choices=tuple(DTYPES))
+        random_weights: bool = option(False, "random weights without a checkpoint (timing; *-tiny: always)")
+        weight_seed: int = option(0, "seed of the random initialisation")
+
     def __init__(self, model: Any, tokenizer: Any, options: dict[str, Any]) -> None:
+        """`options`: the settings synthesis uses and describe() records (nfe, guidance, ...)."""
         self.model, self.tokenizer, self.options = model, tokenizer, options
         self.sample_rate = int(tokenizer.sample_rate)
 
@@ -53,24 +72,21 @@ class NARSystem(TTSSystem):
         from ttsbench.systems.nar.config import NARConfig
         from ttsbench.systems.nar.model import NARDiT
 
-        tokenizer = _tokenizer(spec, ctx)
+        o = cls.parse_options(spec)
+        tokenizer = _tokenizer(o.tokenizer, ctx)
         cfg = NARConfig.from_size(cls.size, latent_dim=tokenizer.latent_dim, frame_rate=tokenizer.frame_rate)
-        random = spec.option("random_weights", spec.option("weights", "random" if cls.size == "tiny" else "") == "random")
-        if spec.checkpoint is None and not random:
-            raise MissingModelError(f"{spec.name} has no trained weights in this project: pass "
-                                    f"'{spec.name}:weights=random' (timing only) or checkpoint=PATH.safetensors")
-        dtype = DTYPES.get(spec.option("dtype", "fp32"))
-        if dtype is None:
-            raise InputError(f"{spec.name}: dtype must be one of {', '.join(DTYPES)}")
-        torch.manual_seed(spec.option("weight_seed", 0))
+        if spec.checkpoint is None and not (o.random_weights or cls.size == "tiny"):
+            raise MissingModelError(f"{spec.name} has no trained weights in this project: pass '{spec.name}:"
+                                    "random_weights=true' (timing only) or checkpoint=PATH.safetensors")
+        torch.manual_seed(o.weight_seed)
         model = NARDiT(cfg)
         if spec.checkpoint is not None:
             _load_state(model, spec.checkpoint)
-        model = model.to(device=ctx.device, dtype=dtype).eval()
-        options = {"nfe": spec.option("nfe", 10), "guidance": spec.option("guidance", 1.0),
-                   "temperature": spec.option("temperature", 1.0), "seconds": spec.option("seconds", 0.0),
-                   "weights": str(spec.checkpoint) if spec.checkpoint else f"random (seed {spec.option('weight_seed', 0)})",
-                   "dtype": spec.option("dtype", "fp32")}
+        model = model.to(device=ctx.device, dtype=DTYPES[o.dtype]).eval()
+        # the key "guidance" (read by arch() and recorded by describe() in every run.json) holds cfg
+        options = {"nfe": o.nfe, "guidance": o.cfg, "temperature": o.temperature, "seconds": o.seconds,
+                   "weights": str(spec.checkpoint) if spec.checkpoint else f"random (seed {o.weight_seed})",
+                   "dtype": o.dtype}
         return cls(model, tokenizer.to(ctx.device), options)
 
     def sampler(self) -> Any:
@@ -141,10 +157,9 @@ def _estimate_seconds(prompt: Prompt, prompt_seconds: float) -> float:
     return min(MAX_SECONDS, max(MIN_SECONDS, est))
 
 
-def _tokenizer(spec: SystemSpec, ctx: LoadContext) -> Any:
+def _tokenizer(path: str, ctx: LoadContext) -> Any:
     from ttsbench.systems.speech.tokenizer import build_tokenizer, load_tokenizer
 
-    path = spec.option("tokenizer", "")
     if not path:
         return build_tokenizer("mel").eval()
     directory = Path(path).expanduser()

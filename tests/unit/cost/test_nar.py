@@ -56,7 +56,7 @@ def test_registered_tiny_system_synthesizes_and_reports_its_cost(make_wav):
 
 
 def test_big_sizes_need_an_explicit_random_weights_opt_in():
-    with pytest.raises(MissingModelError, match="weights=random"):
+    with pytest.raises(MissingModelError, match="random_weights=true"):
         SYSTEMS.get("nar-dit-0.6b").load(SystemSpec.parse("nar-dit-0.6b"), LoadContext())
 
 

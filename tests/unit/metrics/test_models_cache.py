@@ -19,16 +19,16 @@ def test_location_resolution_order_and_messages(tmp_path):
     cache = tmp_path / "cache"
     (cache / "org/model").mkdir(parents=True)
     (cache / "org/model/config.json").write_text("{}")
-    assert LOC.resolve({}, LoadContext(cache_dir=cache)) == cache / "org/model"
+    assert LOC.resolve(None, LoadContext(cache_dir=cache)) == cache / "org/model"
     explicit = tmp_path / "elsewhere"
     with pytest.raises(MissingModelError) as err:
-        LOC.resolve({"model": str(explicit)}, LoadContext(cache_dir=cache))  # the option wins, even if absent
+        LOC.resolve(explicit, LoadContext(cache_dir=cache))  # the option wins, even if absent
     assert str(explicit) in str(err.value) and "https://example.org/model" in str(err.value)
     with pytest.raises(MissingModelError, match=r"\$TTSBENCH_CACHE/org/model"):
-        LOC.resolve({}, LoadContext(cache_dir=None))
+        LOC.resolve(None, LoadContext(cache_dir=None))
     (cache / "org/model/config.json").unlink()
     with pytest.raises(MissingModelError, match="incomplete model .no config.json"):
-        LOC.resolve({}, LoadContext(cache_dir=cache))
+        LOC.resolve(None, LoadContext(cache_dir=cache))
 
 
 def test_sha256_is_memoised_by_path_size_and_mtime(tmp_path):

@@ -178,9 +178,11 @@ def test_faulty_fails_exactly_the_utterances_asked(tmp_path):
     for wav, utt, why in zip(wavs[1:4], "nse", ("NaN", "silent", "empty")):
         with pytest.raises(SynthesisError, match=why):
             check_output(wav, utt_id=utt, sample_rate=faulty.sample_rate)
-    numeric = SystemSpec.parse("faulty:crash=007")  # parsed as the integer 7
+    padded = SystemSpec.parse("faulty:crash=007")  # leading zeros keep it the text '007'
     with pytest.raises(RuntimeError, match="simulated crash on 007"):
-        SYSTEMS.get("faulty").load(numeric, LoadContext()).synthesize(prompts[4:], seed=0)
+        SYSTEMS.get("faulty").load(padded, LoadContext()).synthesize(prompts[4:], seed=0)
+    numeric = SystemSpec.parse("faulty:crash=7")  # the integer 7 is the id '7', not '007'
+    assert SYSTEMS.get("faulty").load(numeric, LoadContext()).synthesize(prompts[4:], seed=0)[0].size
 
 
 def test_faulty_abort_kills_the_run_once_and_a_rerun_resumes(tiny_manifest, tmp_path):
