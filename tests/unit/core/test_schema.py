@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,18 @@ def test_corrupt_run_json_is_one_line(tiny_manifest, tmp_path, capsys):
         assert err.startswith("ttsbench: error: corrupt JSON in") and "\n" not in err
     assert _run(tiny_manifest, tmp_path / "runs") == 2
 
+
+def test_the_documented_examples_are_what_the_records_write(repo_root):
+    """docs/run-directory.md's examples read back into the records and are written unchanged."""
+    text = (repo_root / "docs" / "run-directory.md").read_text()
+    blocks = re.findall(r"```json\n(.*?)```", text, flags=re.S)
+    documents, rows = [b for b in blocks if b.startswith("{\n")], [b for b in blocks if not b.startswith("{\n")]
+    assert len(documents) == 2 and len(rows) == 2
+    for block in documents:
+        doc = json.loads(block)
+        record = RunManifest if "spec" in doc else Summary
+        assert record.from_json(doc).to_json() == doc
+    for line in "".join(rows).splitlines():
+        row = json.loads(line)
+        record = ScoreRow if "metric" in row else SynthRow
+        assert list(record.from_json(row).to_json().items()) == list(row.items())
