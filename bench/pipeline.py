@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from ttsbench.errors import InputError
+from ttsbench.prompt_sets import load_prompt_set
 from ttsbench.runner import RunPaths, load_context, prepare, synthesize_all, write_manifest
+from ttsbench.schema import FAILED, OK, SynthRow, SystemEntry
 from ttsbench.scoring import build_metric, score_all, summarize
 from ttsbench.spec import MetricSpec, RunSpec
-from ttsbench.store import append_jsonl, latest, read_json, read_jsonl, write_json
-from ttsbench.prompt_sets import load_prompt_set
+from ttsbench.store import append_jsonl, latest_synth, write_json
 
 
 def check_options(spec: RunSpec) -> None:
@@ -29,18 +30,19 @@ def run(spec: RunSpec, *, progress: bool = True) -> Path:
     """Synthesize, score and summarize; resumes whatever an earlier call with the same spec did."""
     check_options(spec)
     pset, prompts, paths = prepare(spec)
-    write_manifest(paths, spec, pset, {})
-    system_info = synthesize_all(spec, prompts, paths, progress=progress)
-    write_manifest(paths, spec, pset, system_info)
-    synth = latest(read_jsonl(paths.synth), ("utt_id",))
+    write_manifest(paths, spec, pset)
+    loaded = synthesize_all(spec, prompts, paths, progress=progress)
+    if loaded is not None:
+        system, cost = loaded
+        write_manifest(paths, spec, pset, system=system, cost=cost)
+    synth = latest_synth(paths.synth)
     wav_of = {p.utt_id: paths.wav(p.utt_id) for p in prompts
-              if synth.get((p.utt_id,), {}).get("status") == "ok" and paths.wav(p.utt_id).is_file()}
+              if p.utt_id in synth and synth[p.utt_id].ok and paths.wav(p.utt_id).is_file()}
     metric_info = score_all(spec.metrics, prompts, wav_of, paths.scores, load_context(spec), progress=progress)
-    write_manifest(paths, spec, pset, {"metrics": metric_info})
-    manifest = read_json(paths.manifest)
+    manifest = write_manifest(paths, spec, pset, metrics=metric_info)
     summary = summarize(paths.root.name, spec.system.name, pset.name, spec.seed, prompts, paths.synth,
-                        paths.scores, metric_info, spec.metrics, manifest.get("cost"))
-    write_json(paths.summary, summary)
+                        paths.scores, metric_info, spec.metrics, manifest.cost)
+    write_json(paths.summary, summary.to_json())
     return paths.root
 
 
@@ -69,15 +71,15 @@ def score_dir(wav_dir: Path, prompt_set: str, metrics: Sequence[MetricSpec], *, 
     paths = RunPaths(Path(out) / pset.name / system / run_id)
     spec = RunSpec(system=_external_spec(system, wav_dir), prompt_set=prompt_set, metrics=tuple(metrics),
                    limit=limit, device=device, out=Path(out), audio_root=audio_root, cache_dir=cache_dir)
-    write_manifest(paths, spec, pset, {"system": {"name": system, "external_dir": str(wav_dir)}})
+    write_manifest(paths, spec, pset, system=SystemEntry(name=system, external_dir=str(wav_dir)), cost=None)
     _record_external(paths, prompts, wav_dir, set(missing))
     wav_of = {p.utt_id: wav_dir / f"{p.utt_id}.wav" for p in prompts if p.utt_id not in missing}
     ctx = load_context(spec)
     metric_info = score_all(spec.metrics, prompts, wav_of, paths.scores, ctx, progress=progress)
-    write_manifest(paths, spec, pset, {"metrics": metric_info})
+    write_manifest(paths, spec, pset, metrics=metric_info)
     summary = summarize(paths.root.name, system, pset.name, 0, prompts, paths.synth, paths.scores,
                         metric_info, spec.metrics, None)
-    write_json(paths.summary, summary)
+    write_json(paths.summary, summary.to_json())
     return paths.root
 
 
@@ -91,20 +93,20 @@ def _record_external(paths: RunPaths, prompts: Sequence[Any], wav_dir: Path, mis
     """synth.jsonl rows for audio made elsewhere: ok with duration, or failed 'missing'."""
     import soundfile as sf
 
-    known = latest(read_jsonl(paths.synth), ("utt_id",))
+    known = latest_synth(paths.synth)
     rows = []
     for p in prompts:
-        old = known.get((p.utt_id,))
-        status = "failed" if p.utt_id in missing else "ok"
-        if old and old.get("status") == status:
+        old = known.get(p.utt_id)
+        status = FAILED if p.utt_id in missing else OK
+        if old is not None and old.status == status:
             continue
-        if status == "failed":
-            rows.append({"utt_id": p.utt_id, "status": "failed", "error": f"missing {wav_dir}/{p.utt_id}.wav"})
+        if status == FAILED:
+            rows.append(SynthRow(utt_id=p.utt_id, status=FAILED, error=f"missing {wav_dir}/{p.utt_id}.wav"))
             continue
         try:
             info = sf.info(str(wav_dir / f"{p.utt_id}.wav"))
         except Exception as err:
             raise InputError(f"cannot read {wav_dir / (p.utt_id + '.wav')}: {str(err).splitlines()[0]}") from None
-        rows.append({"utt_id": p.utt_id, "status": "ok", "error": None, "audio_seconds": info.duration,
-                     "sample_rate": info.samplerate, "external": True})
-    append_jsonl(paths.synth, rows)
+        rows.append(SynthRow(utt_id=p.utt_id, status=OK, audio_seconds=info.duration,
+                             sample_rate=info.samplerate, external=True))
+    append_jsonl(paths.synth, [row.to_json() for row in rows])

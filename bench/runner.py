@@ -13,7 +13,7 @@ import platform
 import subprocess
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,20 @@ from ttsbench import __version__
 from ttsbench.audio import check_output, write_audio
 from ttsbench.console import progress as progress_bar
 from ttsbench.errors import TTSBenchError
-from ttsbench.spec import RunSpec
-from ttsbench.store import append_jsonl, latest, read_json, read_jsonl, write_json
 from ttsbench.prompt_sets import PromptSet, load_prompt_set
+from ttsbench.schema import (
+    FAILED,
+    OK,
+    CostEntry,
+    GitInfo,
+    MetricEntry,
+    PromptSetInfo,
+    RunManifest,
+    SynthRow,
+    SystemEntry,
+)
+from ttsbench.spec import RunSpec
+from ttsbench.store import append_jsonl, latest_synth, read_manifest, write_json
 from ttsbench.types import LoadContext, Prompt
 
 
@@ -80,39 +91,42 @@ def run_paths(spec: RunSpec, pset: PromptSet) -> RunPaths:
     return RunPaths(Path(spec.out) / pset.name / safe_system / spec.run_id(pset.checksum))
 
 
-def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, extra: dict[str, Any]) -> None:
-    """Create or update run.json; an existing one keeps its start time and records the resume."""
+def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, *, system: SystemEntry | None = None,
+                   cost: CostEntry | None = None,
+                   metrics: Mapping[str, MetricEntry] | None = None) -> RunManifest:
+    """Create or update run.json (as schema 2, whatever the old file's schema) and return it.
+
+    An existing run.json keeps its start time, sessions, system, cost, metric entries and any keys
+    this version does not know. `system`, given when a system was loaded, replaces the stored
+    entry and `cost` with it (cost belongs to the loaded system: None when it has no architecture
+    spec); `metrics` add to, or replace by name, the stored metric entries.
+    """
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    old = read_json(paths.manifest) if paths.manifest.is_file() else {}
-    manifest = {
-        "schema_version": 1, "run_id": paths.root.name, "spec": spec.to_json(),
-        "identity": spec.identity(pset.checksum), "ttsbench_version": __version__, "git": git_info(),
-        "python": platform.python_version(), "platform": platform.platform(), "torch": _torch_version(),
-        "device": device_name(spec.device),
-        "testset": {"name": pset.name, "checksum": pset.checksum, "n": len(pset.prompts),
-                    "definition": pset.definition.description},
-        "started": old.get("started", now), "updated": now,
-        "sessions": [*old.get("sessions", []), now],
-    }
-    for key in ("system", "metrics", "cost"):
-        if key in old:
-            manifest[key] = old[key]
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(manifest.get(key), dict):
-            manifest[key] = {**manifest[key], **value}
-        else:
-            manifest[key] = value
-    write_json(paths.manifest, manifest)
+    old = read_manifest(paths.manifest) if paths.manifest.is_file() else RunManifest()
+    manifest = RunManifest(
+        run_id=paths.root.name, spec=spec, identity=spec.identity(pset.checksum),
+        ttsbench_version=__version__, git=git_info(), python=platform.python_version(),
+        platform=platform.platform(), torch=_torch_version(), device=device_name(spec.device),
+        prompt_set=PromptSetInfo(name=pset.name, checksum=pset.checksum, n=len(pset.prompts),
+                                 definition=pset.definition.description),
+        started=old.started or now, updated=now, sessions=(*old.sessions, now),
+        system=old.system if system is None else system, cost=old.cost if system is None else cost,
+        metrics={**old.metrics, **(metrics or {})}, extra=old.extra)
+    write_json(paths.manifest, manifest.to_json())
+    return manifest
 
 
 def synthesize_all(spec: RunSpec, prompts: Sequence[Prompt], paths: RunPaths, *,
-                   progress: bool = True) -> dict[str, Any]:
-    """Synthesize every prompt without a finished wav; returns what run.json records of the system."""
-    done = {k[0] for k, row in latest(read_jsonl(paths.synth), ("utt_id",)).items()
-            if row.get("status") == "ok" and paths.wav(k[0]).is_file()}
+                   progress: bool = True) -> tuple[SystemEntry, CostEntry | None] | None:
+    """Synthesize every prompt without a finished wav.
+
+    Returns run.json's system entry and cost of the loaded system, or None when nothing was left
+    to do (no system was loaded).
+    """
+    done = {utt for utt, row in latest_synth(paths.synth).items() if row.ok and paths.wav(utt).is_file()}
     pending = [p for p in prompts if p.utt_id not in done]
     if not pending:
-        return {}
+        return None
     from ttsbench.plugins import SYSTEMS
 
     system_cls = SYSTEMS.get(spec.system.name)
@@ -121,16 +135,17 @@ def synthesize_all(spec: RunSpec, prompts: Sequence[Prompt], paths: RunPaths, *,
     bar = progress_bar(len(pending), f"synthesize {spec.system.name}", progress)
     for start in range(0, len(pending), batch_size):
         batch = pending[start:start + batch_size]
-        append_jsonl(paths.synth, _synthesize_batch(system, batch, spec.seed, paths))
+        rows = _synthesize_batch(system, batch, spec.seed, paths)
+        append_jsonl(paths.synth, [row.to_json() for row in rows])
         bar.update(len(batch))
     bar.close()
-    return {"system": {"name": spec.system.name, "class": f"{system_cls.__module__}.{system_cls.__name__}",
-                       "sample_rate": system.sample_rate, "capabilities": vars(system_cls.capabilities),
-                       **system.describe()},
-            "cost": _system_cost(system)}
+    entry = SystemEntry(name=spec.system.name, cls=f"{system_cls.__module__}.{system_cls.__name__}",
+                        sample_rate=system.sample_rate, capabilities=dict(vars(system_cls.capabilities)),
+                        describe=system.describe())
+    return entry, _system_cost(system)
 
 
-def _synthesize_batch(system: Any, batch: Sequence[Prompt], seed: int, paths: RunPaths) -> list[dict]:
+def _synthesize_batch(system: Any, batch: Sequence[Prompt], seed: int, paths: RunPaths) -> list[SynthRow]:
     """Run one batch; on an exception retry item by item so one bad prompt fails alone."""
     t0, batch_id = time.perf_counter(), uuid.uuid4().hex[:12]
     try:
@@ -150,28 +165,29 @@ def _synthesize_batch(system: Any, batch: Sequence[Prompt], seed: int, paths: Ru
             rows.append(_failed(prompt, seed, err))
             continue
         write_audio(paths.wav(prompt.utt_id), wav, system.sample_rate)
-        rows.append({"utt_id": prompt.utt_id, "seed": seed, "status": "ok", "error": None,
-                     "seconds": seconds, "batch_id": batch_id, "batch_size": len(batch), "audio_seconds": len(wav) / system.sample_rate,
-                     "sample_rate": system.sample_rate})
+        rows.append(SynthRow(utt_id=prompt.utt_id, seed=seed, status=OK, seconds=seconds, batch_id=batch_id,
+                             batch_size=len(batch), audio_seconds=len(wav) / system.sample_rate,
+                             sample_rate=system.sample_rate))
     return rows
 
 
-def _failed(prompt: Prompt, seed: int, err: BaseException) -> dict[str, Any]:
+def _failed(prompt: Prompt, seed: int, err: BaseException) -> SynthRow:
     message = str(err) if isinstance(err, TTSBenchError) else f"{type(err).__name__}: {err}"
-    return {"utt_id": prompt.utt_id, "seed": seed, "status": "failed", "error": message.splitlines()[0]}
+    return SynthRow(utt_id=prompt.utt_id, seed=seed, status=FAILED, error=message.splitlines()[0])
 
 
-def _system_cost(system: Any) -> dict[str, Any] | None:
+def _system_cost(system: Any) -> CostEntry | None:
     if system.arch() is None:
         return None
     try:
         from ttsbench.metrics.cost import system_cost
     except ImportError:
         return None
-    return system_cost(system)
+    cost = system_cost(system)
+    return None if cost is None else CostEntry.from_json(cost, f"{type(system).__name__} cost", path="")
 
 
-def git_info() -> dict[str, Any]:
+def git_info() -> GitInfo:
     """The git sha and dirty flag of the ttsbench checkout (None outside a checkout)."""
     here = Path(__file__).resolve().parent
     try:
@@ -179,9 +195,9 @@ def git_info() -> dict[str, Any]:
                              timeout=5, check=True).stdout.strip()
         dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
                                     capture_output=True, text=True, timeout=5).stdout.strip())
-        return {"sha": sha, "dirty": dirty}
+        return GitInfo(sha=sha, dirty=dirty)
     except (OSError, subprocess.SubprocessError):
-        return {"sha": None, "dirty": None}
+        return GitInfo()
 
 
 def _torch_version() -> str | None:

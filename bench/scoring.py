@@ -7,7 +7,7 @@ failed are not scored; the summary counts them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,9 @@ import pandas as pd
 from ttsbench.audio import read_audio
 from ttsbench.console import progress as progress_bar
 from ttsbench.errors import TTSBenchError
+from ttsbench.schema import FAILED, OK, CostEntry, MetricEntry, MetricSummary, ScoreRow, Summary, SynthCounts
 from ttsbench.spec import MetricSpec
-from ttsbench.store import append_jsonl, latest, read_jsonl
+from ttsbench.store import append_jsonl, latest_scores, latest_synth
 from ttsbench.types import LoadContext, Prompt, ScoreItem
 
 SCORE_BATCH = 8
@@ -33,14 +34,14 @@ def build_metric(spec: MetricSpec) -> Any:
 
 def score_all(metric_specs: Sequence[MetricSpec], prompts: Sequence[Prompt], wav_of: dict[str, Path],
               scores_path: Path, ctx: LoadContext, *, progress: bool = True,
-              resynth_of: dict[str, Path] | None = None) -> dict[str, dict[str, Any]]:
+              resynth_of: dict[str, Path] | None = None) -> dict[str, MetricEntry]:
     """Score every (utterance, metric) not yet scored; returns run.json's `metrics` entries.
 
     `wav_of` maps utt_id -> generated wav for the utterances that were synthesized.
     """
     metrics = [build_metric(s) for s in metric_specs]  # unknown names fail before any work
-    info: dict[str, dict[str, Any]] = {}
-    done = latest(read_jsonl(scores_path), ("utt_id", "metric", "fingerprint_id"))
+    info: dict[str, MetricEntry] = {}
+    done = latest_scores(scores_path)
     for spec, metric in zip(metric_specs, metrics):
         info[spec.name] = describe_metric(metric, spec)
         if not any(p.utt_id in wav_of for p in prompts):
@@ -49,28 +50,34 @@ def score_all(metric_specs: Sequence[MetricSpec], prompts: Sequence[Prompt], wav
         metric.setup(ctx)
         info[spec.name] = describe_metric(metric, spec)
         fp = metric.fingerprint_id()
-        todo = [p for p in prompts if p.utt_id in wav_of
-                and done.get((p.utt_id, spec.name, fp), {}).get("status") != "ok"]
+        todo = [p for p in prompts
+                if p.utt_id in wav_of and not _finished(done.get((p.utt_id, spec.name, fp)))]
         if not todo:
             continue
         bar = progress_bar(len(todo), f"score {spec.name}", progress)
         for start in range(0, len(todo), SCORE_BATCH):
             chunk = todo[start:start + SCORE_BATCH]
-            append_jsonl(scores_path, _score_chunk(metric, spec.name, fp, chunk, wav_of, resynth_of or {}))
+            rows = _score_chunk(metric, spec.name, fp, chunk, wav_of, resynth_of or {})
+            append_jsonl(scores_path, [row.to_json() for row in rows])
             bar.update(len(chunk))
         bar.close()
     return info
 
 
-def describe_metric(metric: Any, spec: MetricSpec) -> dict[str, Any]:
-    return {"version": metric.version, "fingerprint": metric.fingerprint(),
-            "fingerprint_id": metric.fingerprint_id(), "options": spec.to_json()["options"],
-            "higher_is_better": metric.higher_is_better, "primary": metric.primary,
-            "comparable": metric.comparable, "label": metric.label or spec.name}
+def _finished(row: ScoreRow | None) -> bool:
+    return row is not None and row.ok
+
+
+def describe_metric(metric: Any, spec: MetricSpec) -> MetricEntry:
+    """run.json's entry of a metric recipe as it scores now."""
+    return MetricEntry(version=str(metric.version), fingerprint=metric.fingerprint(),
+                       fingerprint_id=metric.fingerprint_id(), options=spec.to_json()["options"],
+                       higher_is_better=metric.higher_is_better, primary=metric.primary,
+                       comparable=metric.comparable, label=metric.label or spec.name)
 
 
 def _score_chunk(metric: Any, name: str, fp: str, prompts: Sequence[Prompt], wav_of: dict[str, Path],
-                 resynth_of: dict[str, Path]) -> list[dict[str, Any]]:
+                 resynth_of: dict[str, Path]) -> list[ScoreRow]:
     items, rows = [], []
     for p in prompts:
         try:
@@ -101,42 +108,38 @@ def _item(p: Prompt, wav_path: Path, resynth: Path | None) -> ScoreItem:
 
 
 def _row(utt_id: str, metric: str, fp: str, *, stats: dict[str, Any] | None = None,
-         error: str | None = None) -> dict[str, Any]:
-    row = {"utt_id": utt_id, "metric": metric, "fingerprint_id": fp,
-           "status": "ok" if error is None else "failed", "error": error}
-    return {**row, **(stats or {})}
+         error: str | None = None) -> ScoreRow:
+    return ScoreRow(utt_id=utt_id, metric=metric, fingerprint_id=fp, status=OK if error is None else FAILED,
+                    error=error, stats=stats or {})
 
 
 def summarize(run_id: str, system: str, prompt_set: str, seed: int, prompts: Sequence[Prompt],
-              synth_path: Path, scores_path: Path, metric_info: dict[str, dict[str, Any]],
-              metric_specs: Sequence[MetricSpec], cost: dict[str, Any] | None) -> dict[str, Any]:
+              synth_path: Path, scores_path: Path, metric_info: Mapping[str, MetricEntry],
+              metric_specs: Sequence[MetricSpec], cost: CostEntry | None) -> Summary:
     """summary.json: counts (expected / synthesized / scored / failed) and every metric's aggregates."""
     ids = {p.utt_id for p in prompts}
-    synth = [r for k, r in latest(read_jsonl(synth_path), ("utt_id",)).items() if k[0] in ids]
-    ok = [r for r in synth if r.get("status") == "ok"]
-    failed = [r for r in synth if r.get("status") != "ok"]
-    wall = sum({r.get("batch_id"): r.get("seconds") or 0.0 for r in ok}.values())  # one clock per batch
-    audio = sum(r.get("audio_seconds") or 0.0 for r in ok)
-    scores = latest(read_jsonl(scores_path), ("utt_id", "metric", "fingerprint_id"))
-    summary = {
-        "schema_version": 1, "run_id": run_id, "system": system, "testset": prompt_set, "seed": seed,
-        "n_expected": len(prompts),
-        "synth": {"ok": len(ok), "failed": len(failed), "missing": len(prompts) - len(synth),
-                  "failed_ids": sorted(r["utt_id"] for r in failed),
-                  "errors": {r["utt_id"]: r.get("error") for r in failed},
-                  "audio_seconds": audio, "wall_seconds": wall,
-                  "rtf": (wall / audio) if audio else None,  # wall seconds / audio seconds, this run's batches
-                  },
-        "metrics": {}, "cost": cost,
-    }
+    synth = [r for utt, r in latest_synth(synth_path).items() if utt in ids]
+    ok = [r for r in synth if r.ok]
+    failed = [r for r in synth if not r.ok]
+    wall = sum({r.batch_id: r.seconds or 0.0 for r in ok}.values())  # one clock per batch
+    audio = sum(r.audio_seconds or 0.0 for r in ok)
+    counts = SynthCounts(ok=len(ok), failed=len(failed), missing=len(prompts) - len(synth),
+                         failed_ids=tuple(sorted(r.utt_id for r in failed)),
+                         errors={r.utt_id: r.error for r in failed}, audio_seconds=audio, wall_seconds=wall,
+                         # wall seconds / audio seconds, over this run's batches
+                         rtf=(wall / audio) if audio else None)
+    scores = latest_scores(scores_path)
+    metrics = {}
     for spec in metric_specs:
         m = metric_info[spec.name]
         rows = [r for (u, name, fp), r in scores.items()
-                if name == spec.name and fp == m["fingerprint_id"] and u in ids]
-        good = pd.DataFrame([r for r in rows if r.get("status") == "ok"])
+                if name == spec.name and fp == m.fingerprint_id and u in ids]
+        good = pd.DataFrame([r.to_json() for r in rows if r.ok])
         values = build_metric(spec).aggregate(good) if len(good) else {}
-        summary["metrics"][spec.name] = {
-            **{k: m[k] for k in ("label", "primary", "higher_is_better", "comparable", "fingerprint_id", "version")},
-            "n_scored": len(good), "n_failed": len(rows) - len(good), "n_unscored": len(prompts) - len(rows),
-            "values": {k: float(v) for k, v in values.items()}}
-    return summary
+        metrics[spec.name] = MetricSummary(
+            label=m.label, primary=m.primary, higher_is_better=m.higher_is_better, comparable=m.comparable,
+            fingerprint_id=m.fingerprint_id, version=m.version, n_scored=len(good),
+            n_failed=len(rows) - len(good), n_unscored=len(prompts) - len(rows),
+            values={k: float(v) for k, v in values.items()})
+    return Summary(run_id=run_id, system=system, prompt_set=prompt_set, seed=seed, n_expected=len(prompts),
+                   synth=counts, metrics=metrics, cost=cost)

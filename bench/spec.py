@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ttsbench.errors import TTSBenchError
+from ttsbench.jsonfields import Fields
 from ttsbench.types import OptionValue, SystemSpec, parse_value
 
 if sys.version_info >= (3, 11):
@@ -32,6 +33,12 @@ class MetricSpec:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "options": dict(sorted(self.options.items()))}
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str = "metric spec", path: str = "") -> MetricSpec:
+        """The spec `to_json` wrote; a missing `options` is none. A wrong type is an InputError."""
+        f = Fields(data, source, path)
+        return cls(f.required_text("name"), f.table("options"))
 
 
 @dataclass(frozen=True)
@@ -64,10 +71,33 @@ class RunSpec:
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def to_json(self) -> dict[str, Any]:
-        return {"system": self.system.to_json(), "testset": self.prompt_set,
+        """run.json's `spec` (schema 2). `out`, `cache_dir` and `allow_download` are where and how
+        to run, not what ran: they are not stored."""
+        return {"system": self.system.to_json(), "prompt_set": self.prompt_set,
                 "metrics": [m.to_json() for m in self.metrics], "seed": self.seed, "limit": self.limit,
                 "batch_size": self.batch_size, "device": self.device,
                 "audio_root": str(self.audio_root) if self.audio_root else None}
+
+    @classmethod
+    def from_json(cls, data: Any, *, out: Path = Path("runs"), source: str = "run spec",
+                  path: str = "") -> RunSpec:
+        """The spec `to_json` wrote (schema-2 keys: `ttsbench.schema` renames schema 1's first).
+
+        Keys an older or hand-written run.json lacks take the field defaults, and so do the fields
+        that are never stored, except `out`. `source` and `path` say where the object is, for the
+        one-line InputError that a wrong type gives.
+        """
+        f = Fields(data, source, path)
+        system = f.obj("system") or Fields({}, source, f.key_path("system"))
+        checkpoint = system.text("checkpoint")
+        return cls(
+            system=SystemSpec(system.required_text("name"), system.table("options"),
+                              Path(checkpoint) if checkpoint else None),
+            prompt_set=f.required_text("prompt_set"),
+            metrics=tuple(MetricSpec.from_json(m, source=source, path=f"{f.key_path('metrics')}[{i}]")
+                          for i, m in enumerate(f.items("metrics"))),
+            seed=f.integer("seed", 0), limit=f.integer("limit"), batch_size=f.integer("batch_size", 1),
+            device=f.text("device", "cpu"), out=out, audio_root=_path(f.text("audio_root")))
 
 
 def parse_metrics(text: str) -> tuple[MetricSpec, ...]:
@@ -138,3 +168,4 @@ def _only(table: dict[str, Any], valid: set[str], path: Path, where: str) -> Non
 
 def _path(value: Any) -> Path | None:
     return Path(value).expanduser() if value else None
+

@@ -1,17 +1,20 @@
 """The run directory: append-only JSONL rows, an atomic run manifest and summary, and readers.
 
-Layout (schema_version 1)::
+Layout (schema_version 2; docs/run-directory.md documents every file and field for outside tools,
+`ttsbench.schema` defines the records in code)::
 
     <out>/<prompt set>/<system>/<run_id>/
-      run.json      spec, versions, git sha, device, prompt-set checksum, metric fingerprints, cost
+      run.json      RunManifest: spec, versions, git sha, device, prompt-set checksum, metrics, cost
       wavs/<utt_id>.wav
-      synth.jsonl   {"utt_id","seed","status","error","seconds","audio_seconds","sample_rate","batch_size"}
-      scores.jsonl  {"utt_id","metric","fingerprint_id","status","error", ...sufficient statistics}
-      summary.json  n expected / scored / failed and the aggregates of every metric
+      synth.jsonl   SynthRow {"utt_id","seed","status","error","seconds","batch_id","batch_size",
+                              "audio_seconds","sample_rate"}
+      scores.jsonl  ScoreRow {"utt_id","metric","fingerprint_id","status","error", ...statistics}
+      summary.json  Summary: n expected / scored / failed and the aggregates of every metric
 
 JSONL files hold one object per line and are only appended to. A torn last line (a crash mid-write)
 is skipped on read and sealed with a newline before the next append, so nothing is lost or glued.
-When a key appears twice (a failed utterance retried), the last row wins.
+When a key appears twice (a failed utterance retried), the last row wins. Schema-1 directories
+(prompt-set keys named "testset") load too; the next run over one rewrites its JSON files as 2.
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ from typing import Any
 import pandas as pd
 
 from ttsbench.errors import InputError
+from ttsbench.schema import SCHEMA_VERSION, CostEntry, RunManifest, ScoreRow, Summary, SynthRow
 
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "RunRecord", "append_jsonl", "find_runs", "latest", "latest_scores",
+           "latest_synth", "load_run", "read_json", "read_jsonl", "read_manifest", "read_summary",
+           "scores_frame", "synth_frame", "write_json"]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -104,36 +110,99 @@ def latest(rows: list[dict[str, Any]], key: tuple[str, ...]) -> dict[tuple, dict
     return out
 
 
+def read_manifest(path: Path) -> RunManifest:
+    """run.json (schema 1 or 2) as a typed record; missing, corrupt or too new is one InputError."""
+    return RunManifest.from_json(read_json(path), str(path))
+
+
+def read_summary(path: Path) -> Summary:
+    """summary.json (schema 1 or 2) as a typed record; missing, corrupt or too new is one InputError."""
+    return Summary.from_json(read_json(path), str(path))
+
+
+def latest_synth(path: Path) -> dict[str, SynthRow]:
+    """The last synth.jsonl row of each utt_id, in first-seen order."""
+    rows = (SynthRow.from_json(r, f"{path}: row {i + 1}") for i, r in enumerate(read_jsonl(path)))
+    return {row.utt_id: row for row in rows}
+
+
+def latest_scores(path: Path) -> dict[tuple[str, str, str | None], ScoreRow]:
+    """The last scores.jsonl row of each (utt_id, metric, fingerprint_id), in first-seen order."""
+    rows = (ScoreRow.from_json(r, f"{path}: row {i + 1}") for i, r in enumerate(read_jsonl(path)))
+    return {row.key: row for row in rows}
+
+
 @dataclass(frozen=True)
 class RunRecord:
-    """Everything stored for one run, read back."""
+    """Everything stored for one run, read back as typed records."""
 
     path: Path
-    run: dict[str, Any]
-    summary: dict[str, Any]
-    synth: pd.DataFrame
-    scores: pd.DataFrame
+    run: RunManifest
+    summary: Summary | None  # None until the run has been summarized
+    synth: tuple[SynthRow, ...]  # the latest row per utt_id
+    scores: tuple[ScoreRow, ...]  # the latest row per (utt_id, metric, fingerprint_id)
+
+    @property
+    def run_id(self) -> str:
+        return (self.summary and self.summary.run_id) or self.run.run_id or ""
+
+    @property
+    def system_name(self) -> str | None:
+        """The system's name: the summary's, else the spec's, else the system entry's."""
+        if self.summary and self.summary.system:
+            return self.summary.system
+        if self.run.spec:
+            return self.run.spec.system.name
+        return self.run.system.name if self.run.system else None
+
+    @property
+    def prompt_set_name(self) -> str | None:
+        if self.summary and self.summary.prompt_set:
+            return self.summary.prompt_set
+        return self.run.prompt_set.name if self.run.prompt_set else None
+
+    @property
+    def n_expected(self) -> int | None:
+        """Prompts the run covers: the summary's count, else the whole prompt set's size."""
+        if self.summary and self.summary.n_expected is not None:
+            return self.summary.n_expected
+        return self.run.prompt_set.n if self.run.prompt_set else None
+
+    @property
+    def cost(self) -> CostEntry | None:
+        """run.json's cost entry, else the summary's copy."""
+        if self.run.cost is not None:
+            return self.run.cost
+        return self.summary.cost if self.summary else None
+
+    def synth_frame(self) -> pd.DataFrame:
+        """One row per utt_id, columns as in synth.jsonl."""
+        return pd.DataFrame([r.to_json() for r in self.synth])
+
+    def scores_frame(self) -> pd.DataFrame:
+        """One row per (utt_id, metric, fingerprint_id); the columns are the stored fields and statistics."""
+        return pd.DataFrame([r.to_json() for r in self.scores])
 
 
 def scores_frame(run_dir: Path) -> pd.DataFrame:
     """One row per (utt_id, metric, fingerprint_id): the latest; columns are the stored statistics."""
-    rows = latest(read_jsonl(Path(run_dir) / "scores.jsonl"), ("utt_id", "metric", "fingerprint_id"))
-    return pd.DataFrame(list(rows.values()))
+    return pd.DataFrame([r.to_json() for r in latest_scores(Path(run_dir) / "scores.jsonl").values()])
 
 
 def synth_frame(run_dir: Path) -> pd.DataFrame:
     """One row per utt_id: the latest synthesis record."""
-    rows = latest(read_jsonl(Path(run_dir) / "synth.jsonl"), ("utt_id",))
-    return pd.DataFrame(list(rows.values()))
+    return pd.DataFrame([r.to_json() for r in latest_synth(Path(run_dir) / "synth.jsonl").values()])
 
 
 def load_run(run_dir: str | Path) -> RunRecord:
-    """Read a run directory; a directory without run.json is one clear InputError."""
+    """Read a run directory; no run.json, a corrupt file or an unknown schema is one clear InputError."""
     path = Path(run_dir)
     if not (path / "run.json").is_file():
         raise InputError(f"not a ttsbench run directory (no run.json): {path}")
-    summary = read_json(path / "summary.json") if (path / "summary.json").is_file() else {}
-    return RunRecord(path, read_json(path / "run.json"), summary, synth_frame(path), scores_frame(path))
+    summary = read_summary(path / "summary.json") if (path / "summary.json").is_file() else None
+    return RunRecord(path, read_manifest(path / "run.json"), summary,
+                     tuple(latest_synth(path / "synth.jsonl").values()),
+                     tuple(latest_scores(path / "scores.jsonl").values()))
 
 
 def find_runs(paths: Iterable[str | Path]) -> list[Path]:

@@ -23,6 +23,8 @@ from typing import Any
 
 from ttsbench.errors import InputError
 from ttsbench.reports.records import Cell, cost_cell, metric_cell, rtf_cell
+from ttsbench.schema import CostEntry, RunManifest, Summary, SystemEntry
+from ttsbench.store import read_manifest, read_summary
 
 SCHEMA_VERSION = 1
 
@@ -61,26 +63,28 @@ class BitrateTable:
         return sorted({r.rtf.group for r in self.rows if r.rtf is not None})
 
 
-def read_row(run_dir: str | Path) -> tuple[BitrateRow, dict[str, Any], dict[str, Any]]:
+def read_row(run_dir: str | Path) -> tuple[BitrateRow, RunManifest, Summary]:
     """The row of one run directory, plus its run.json and summary.json."""
-    from ttsbench.store import read_json
-
     path = Path(run_dir)
     if not (path / "summary.json").is_file():
         raise InputError(f"no summary.json in {path}: run `ttsbench run` (or the sweep) there first")
-    run, summary = read_json(path / "run.json"), read_json(path / "summary.json")
-    system = run.get("system") or {}
-    layers = system.get("layers", ((run.get("spec") or {}).get("system") or {}).get("options", {}).get("layers"))
+    run, summary = read_manifest(path / "run.json"), read_summary(path / "summary.json")
+    system = run.system or SystemEntry()
+    layers = system.detail("layers")
+    if layers is None and run.spec is not None:
+        layers = run.spec.system.options.get("layers")
     if not isinstance(layers, int) or layers < 1:
         raise InputError(f"{path}: run.json names no RVQ layer count L' (not a DiSTAR run with layers=L')")
-    kbps = system.get("kbps")  # DiSTARSystem.describe(): the tokenizer's kbps at this L'
-    synth = summary.get("synth") or {}
-    metrics = {name: metric_cell(name, m) for name, m in (summary.get("metrics") or {}).items()}
-    row = BitrateRow(layers=layers, kbps=kbps, metrics=metrics,
-                     tflops=cost_cell(run.get("cost") or summary.get("cost")), rtf=rtf_cell(run, summary),
-                     n_expected=summary.get("n_expected"), n_synth_ok=synth.get("ok"),
-                     n_synth_failed=synth.get("failed"), run_id=str(summary.get("run_id") or ""), path=str(path))
+    metrics = {name: metric_cell(name, m) for name, m in summary.metrics.items()}
+    kbps = system.detail("kbps")  # DiSTARSystem.describe(): the tokenizer's kbps at this L'
+    row = BitrateRow(layers=layers, kbps=kbps, metrics=metrics, tflops=cost_cell(_cost(run, summary)), rtf=rtf_cell(run, summary),
+                     n_expected=summary.n_expected, n_synth_ok=summary.synth.ok,
+                     n_synth_failed=summary.synth.failed, run_id=summary.run_id or "", path=str(path))
     return row, run, summary
+
+
+def _cost(run: RunManifest, summary: Summary) -> CostEntry | None:
+    return run.cost if run.cost is not None else summary.cost
 
 
 def collect(run_dirs: Sequence[str | Path]) -> BitrateTable:
@@ -93,30 +97,25 @@ def collect(run_dirs: Sequence[str | Path]) -> BitrateTable:
     if dupes:
         raise InputError(f"two runs with the same L' ({dupes}); a sweep has one run per L'")
     metrics: dict[str, dict[str, Any]] = {}
-    for _, run, summary in read:
-        for name, m in (summary.get("metrics") or {}).items():
+    for _, _, summary in read:
+        for name, m in summary.metrics.items():
             info = metrics.setdefault(name, {
-                "label": m.get("label") or name, "primary": m.get("primary"),
-                "higher_is_better": m.get("higher_is_better"), "comparable": bool(m.get("comparable")),
-                "fingerprint_ids": []})
-            if m.get("fingerprint_id") and m["fingerprint_id"] not in info["fingerprint_ids"]:
-                info["fingerprint_ids"].append(m["fingerprint_id"])
+                "label": m.label or name, "primary": m.primary, "higher_is_better": m.higher_is_better,
+                "comparable": m.comparable, "fingerprint_ids": []})
+            if m.fingerprint_id and m.fingerprint_id not in info["fingerprint_ids"]:
+                info["fingerprint_ids"].append(m.fingerprint_id)
     _, run0, summary0 = read[-1]
-    system = run0.get("system") or {}
-    cost = run0.get("cost") or summary0.get("cost") or {}
+    system = run0.system or SystemEntry()
+    cost = _cost(run0, summary0)
     return BitrateTable(
-        system=str(summary0.get("system") or system.get("name") or "?"), prompt_set=str(summary0.get("testset") or "?"),
-        rows=rows, num_layers=(system.get("model_config") or {}).get("num_layers"),
-        codebook_size=_codebook_size(system), frame_rate=_frame_rate(system), metrics=metrics,
-        cost={k: cost.get(k) for k in ("unit", "method", "scope")} if cost else {})
+        system=summary0.system or system.name or "?", prompt_set=summary0.prompt_set or "?",
+        rows=rows, num_layers=system.detail("model_config", "num_layers"),
+        codebook_size=_codebook_size(system), frame_rate=system.detail("tokenizer", "frame_rate"),
+        metrics=metrics, cost={"unit": cost.unit, "method": cost.method, "scope": cost.scope} if cost else {})
 
 
-def _frame_rate(system: Mapping[str, Any]) -> float | None:
-    return (system.get("tokenizer") or {}).get("frame_rate")
-
-
-def _codebook_size(system: Mapping[str, Any]) -> int | None:
-    return (system.get("model_config") or {}).get("codebook_size") or (system.get("tokenizer") or {}).get("codebook_size")
+def _codebook_size(system: SystemEntry) -> int | None:
+    return system.detail("model_config", "codebook_size") or system.detail("tokenizer", "codebook_size")
 
 
 # ---- flat rows (csv, json) ------------------------------------------------------------------------

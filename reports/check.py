@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ttsbench.errors import InputError
+from ttsbench.schema import Summary
 
 DEFAULT_REL = 0.05
 DEFAULT_MAX_DROPPED = 0
@@ -67,25 +68,27 @@ class Outcome:
     line: str
 
 
-def baseline_from_summary(summary: Mapping[str, Any], *, rel: float = DEFAULT_REL, abs_: float | None = None,
+def baseline_from_summary(summary: Summary, *, rel: float = DEFAULT_REL, abs_: float | None = None,
                           max_dropped: int = DEFAULT_MAX_DROPPED) -> dict[str, Any]:
     """A baseline document from a run's summary.json, with the default tolerances (module docstring)."""
     checks = []
-    for name, m in (summary.get("metrics") or {}).items():
-        values, key = m.get("values") or {}, m.get("primary") or "value"
+    for name, m in summary.metrics.items():
+        values, key = m.values, m.primary_key
         value = values.get(key)
         if value is None or math.isnan(float(value)):
             raise InputError(f"metric {name!r} has no value for {key!r} in the run: cannot baseline it")
         lo, hi = values.get(f"{key}_ci_low"), values.get(f"{key}_ci_high")
         half = float(f"{(float(hi) - float(lo)) / 2:.6g}") if lo is not None and hi is not None else 0.0
         checks.append(Check(metric=name, key=key, value=float(value),
-                            higher_is_better=m.get("higher_is_better"),
+                            higher_is_better=m.higher_is_better,
                             abs=abs_ if abs_ is not None else half, rel=rel,
-                            fingerprint_id=m.get("fingerprint_id"), n_scored=m.get("n_scored"),
+                            fingerprint_id=m.fingerprint_id, n_scored=m.n_scored,
                             max_dropped=max_dropped))
     if not checks:
         raise InputError("the run's summary.json has no metrics: nothing to baseline")
-    run = {k: summary.get(k) for k in ("run_id", "system", "testset", "n_expected")}
+    # the baseline file's own schema (version 1) keeps its "testset" key
+    run = {"run_id": summary.run_id, "system": summary.system, "testset": summary.prompt_set,
+           "n_expected": summary.n_expected}
     return {"schema_version": 1, "run": run, "checks": [_drop_none(asdict(c)) for c in checks]}
 
 
@@ -163,33 +166,33 @@ def _check(path: Path, i: int, e: Any) -> Check:
     return c
 
 
-def compare(summary: Mapping[str, Any], checks: list[Check]) -> list[Outcome]:
+def compare(summary: Summary, checks: list[Check]) -> list[Outcome]:
     """One outcome per check, each with a one-line explanation."""
     return [_outcome(summary, c) for c in checks]
 
 
-def _outcome(summary: Mapping[str, Any], c: Check) -> Outcome:
-    m = (summary.get("metrics") or {}).get(c.metric)
-    key = c.key or (m or {}).get("primary") or "value"
+def _outcome(summary: Summary, c: Check) -> Outcome:
+    m = summary.metrics.get(c.metric)
+    key = c.key or (m.primary_key if m else "value")
     name = f"{c.metric}.{key}"
     if m is None:
         return Outcome(c, False, f"FAIL {name}: metric not in this run")
-    if c.fingerprint_id and m.get("fingerprint_id") != c.fingerprint_id:
-        return Outcome(c, False, f"FAIL {name}: recipe changed (fingerprint {m.get('fingerprint_id')} "
+    if c.fingerprint_id and m.fingerprint_id != c.fingerprint_id:
+        return Outcome(c, False, f"FAIL {name}: recipe changed (fingerprint {m.fingerprint_id} "
                                  f"vs baseline {c.fingerprint_id}); numbers are not comparable, "
                                  "re-baseline on purpose")
-    value = (m.get("values") or {}).get(key)
+    value = m.values.get(key)
     if value is None or math.isnan(float(value)):
         return Outcome(c, False, f"FAIL {name}: no value in this run (nothing scored?)")
     value = float(value)
-    hib = c.higher_is_better if c.higher_is_better is not None else m.get("higher_is_better")
+    hib = c.higher_is_better if c.higher_is_better is not None else m.higher_is_better
     delta, slack = value - c.value, c.slack()
     worse = -delta if hib is True else delta if hib is False else abs(delta)
     direction = {True: "higher is better", False: "lower is better"}.get(hib, "either direction")
     problems = []
     if worse > slack:
         problems.append(f"{'worse' if hib is not None else 'changed'} by {worse:.4g} > allowed {slack:.4g}")
-    scored = m.get("n_scored")
+    scored = m.n_scored
     if c.n_scored is not None and scored is not None and c.n_scored - int(scored) > c.max_dropped:
         problems.append(f"scored {scored} utterances vs baseline {c.n_scored} "
                         f"(allowed {c.max_dropped} fewer)")

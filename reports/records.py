@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ttsbench.errors import InputError
+from ttsbench.schema import CostEntry, MetricSummary, RunManifest, Summary
+from ttsbench.store import RunRecord, find_runs, load_run
 
 MEASURED = "measured"
 QUOTED = "quoted"
@@ -91,68 +93,63 @@ def _float(value: Any) -> float | None:
     return None if math.isnan(out) else out
 
 
-def metric_cell(name: str, m: Mapping[str, Any], key: str | None = None) -> Cell:
+def metric_cell(name: str, m: MetricSummary, key: str | None = None) -> Cell:
     """The cell of one summary.json metric entry (its primary key unless `key` is given)."""
-    key = key or m.get("primary") or "value"
-    values = m.get("values") or {}
-    if key not in values and values and key != m.get("primary"):
-        raise InputError(f"metric {name!r} has no key {key!r}; it has {', '.join(sorted(values))}")
-    fp = str(m.get("fingerprint_id") or "unknown")
-    label = m.get("label") or name
-    return Cell(value=_float(values.get(key)), label=label, higher_is_better=m.get("higher_is_better"),
+    key = key or m.primary_key
+    if key not in m.values and m.values and key != m.primary:
+        raise InputError(f"metric {name!r} has no key {key!r}; it has {', '.join(sorted(m.values))}")
+    fp = m.fingerprint_id or "unknown"
+    label = m.label or name
+    return Cell(value=_float(m.values.get(key)), label=label, higher_is_better=m.higher_is_better,
                 group=fp, note=f"{label}: ttsbench recipe {name} (key {key}), fingerprint {fp}",
-                comparable=bool(m.get("comparable", False)),
-                ci_low=_float(values.get(f"{key}_ci_low")), ci_high=_float(values.get(f"{key}_ci_high")),
-                n_scored=m.get("n_scored"), n_failed=m.get("n_failed"))
+                comparable=m.comparable,
+                ci_low=_float(m.values.get(f"{key}_ci_low")), ci_high=_float(m.values.get(f"{key}_ci_high")),
+                n_scored=m.n_scored, n_failed=m.n_failed)
 
 
-def cost_cell(cost: Mapping[str, Any] | None) -> Cell | None:
+def cost_cell(cost: CostEntry | None) -> Cell | None:
     """run.json `cost` (FLOPs per the stated scope) as a TFLOPs cell."""
-    if not cost or _float(cost.get("flops")) is None:
+    flops = _float(cost.flops) if cost else None
+    if cost is None or flops is None:
         return None
-    scope = str(cost.get("scope") or "unstated scope")
-    unit = cost.get("unit") or "FLOPs (=2 MACs)"
-    return Cell(value=_float(cost["flops"]) / 1e12, label="TFLOPs", higher_is_better=False, group=scope,
-                note=f"TFLOPs = 10^12 {unit}; method: {cost.get('method') or 'unstated'}; scope: {scope}")
+    scope = cost.scope or "unstated scope"
+    unit = cost.unit or "FLOPs (=2 MACs)"
+    return Cell(value=flops / 1e12, label="TFLOPs", higher_is_better=False, group=scope,
+                note=f"TFLOPs = 10^12 {unit}; method: {cost.method or 'unstated'}; scope: {scope}")
 
 
-def rtf_cell(run: Mapping[str, Any], summary: Mapping[str, Any]) -> Cell | None:
+def rtf_cell(run: RunManifest, summary: Summary | None) -> Cell | None:
     """The run's real-time factor (wall seconds / audio seconds), grouped by device and batch size."""
-    rtf = _float((summary.get("synth") or {}).get("rtf"))
+    rtf = _float(summary.synth.rtf) if summary else None
     if rtf is None:
         return None
-    device = run.get("device") or "unknown device"
-    batch = (run.get("spec") or {}).get("batch_size", "?")
+    device = run.device or "unknown device"
+    batch = run.spec.batch_size if run.spec else "?"
     group = f"{device}, batch {batch}"
     return Cell(value=rtf, label="RTF", higher_is_better=False, group=group,
                 note=f"RTF = synthesis wall seconds / generated audio seconds, on {group}")
 
 
-def row_from_run(record: Any, keys: Mapping[str, str] | None = None,
+def row_from_run(record: RunRecord, keys: Mapping[str, str] | None = None,
                  references: Iterable[str] = ()) -> Row:
     """A row from a `ttsbench.store.RunRecord` (its summary.json and run.json only)."""
-    run, summary = record.run, record.summary or {}
-    system = summary.get("system") or (run.get("spec") or {}).get("system", {}).get("name") or "?"
-    prompt_set = summary.get("testset") or (run.get("testset") or {}).get("name") or "?"
+    run, summary = record.run, record.summary
+    system = record.system_name or "?"
     keys = keys or {}
     metrics = {name: metric_cell(name, m, keys.get(name))
-               for name, m in (summary.get("metrics") or {}).items()}
-    for name, m in (run.get("metrics") or {}).items():  # scored nothing yet: still a (blank) column
+               for name, m in (summary.metrics if summary else {}).items()}
+    for name, entry in run.metrics.items():  # scored nothing yet: still a (blank) column
         if name not in metrics:
-            metrics[name] = metric_cell(name, {**m, "values": {}})
-    synth = summary.get("synth") or {}
-    n_expected = summary.get("n_expected", (run.get("testset") or {}).get("n"))
-    reference = bool((run.get("system") or {}).get("reference")) or system in REFERENCE_SYSTEMS \
+            metrics[name] = metric_cell(name, MetricSummary.unscored(entry))
+    reference = bool(run.system and run.system.detail("reference")) or system in REFERENCE_SYSTEMS \
         or system in set(references)
-    return Row(system=str(system), prompt_set=str(prompt_set), metrics=metrics,
-               tflops=cost_cell(run.get("cost") or summary.get("cost")), rtf=rtf_cell(run, summary),
-               n_expected=n_expected, n_synth_failed=synth.get("failed"), reference=reference,
-               run_id=str(summary.get("run_id") or run.get("run_id") or ""), path=str(record.path))
+    return Row(system=system, prompt_set=record.prompt_set_name or "?", metrics=metrics,
+               tflops=cost_cell(record.cost), rtf=rtf_cell(run, summary), n_expected=record.n_expected,
+               n_synth_failed=summary.synth.failed if summary else None, reference=reference,
+               run_id=record.run_id, path=str(record.path))
 
 
 def load_rows(paths: Iterable[str | Path], keys: Mapping[str, str] | None = None,
               references: Iterable[str] = ()) -> list[Row]:
     """Rows of every run at or below each path (run directories or any of their parents)."""
-    from ttsbench.store import find_runs, load_run
-
     return [row_from_run(load_run(p), keys, references) for p in find_runs(paths)]

@@ -94,15 +94,16 @@ def base_spec(args: argparse.Namespace) -> Any:
 def num_layers(spec: Any, candidates: list[int]) -> int:
     """J: from a finished run of this sweep (no load), else by loading the system once on the CPU."""
     from ttsbench.runner import load_context, prepare, run_paths
-    from ttsbench.store import read_json
+    from ttsbench.schema import SystemEntry
+    from ttsbench.store import read_manifest
 
     pset = prepare(spec)[0]  # the prompt set is read once; each L' only changes the run id
     for layers in [*candidates, 1]:
         manifest = run_paths(with_layers(spec, layers), pset).manifest
-        if manifest.is_file():
-            j = ((read_json(manifest).get("system") or {}).get("model_config") or {}).get("num_layers")
-            if isinstance(j, int) and j >= 1:
-                return j
+        entry = read_manifest(manifest).system if manifest.is_file() else None
+        j = entry.detail("model_config", "num_layers") if entry else None
+        if isinstance(j, int) and j >= 1:
+            return j
     from ttsbench.plugins import SYSTEMS
 
     system = SYSTEMS.get(spec.system.name).load(spec.system, replace(load_context(spec), device="cpu"))
@@ -110,7 +111,7 @@ def num_layers(spec: Any, candidates: list[int]) -> int:
     del system
     if "layers" not in info:
         raise InputError(f"system {spec.system.name!r} does not describe RVQ `layers`: not a DiSTAR system")
-    return int((info.get("model_config") or {}).get("num_layers") or info["layers"])
+    return int(SystemEntry(describe=info).detail("model_config", "num_layers") or info["layers"])
 
 
 def report_dir(spec: Any) -> Path:

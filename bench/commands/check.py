@@ -56,7 +56,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ttsbench.store import load_run
 
     record = load_run(_one_run(args.run))
-    if not record.summary:
+    if record.summary is None:
         raise InputError(f"no summary.json in {record.path}: the run has not been scored")
     if args.write_baseline:
         doc = baseline_from_summary(record.summary, rel=DEFAULT_REL if args.rel is None else args.rel,

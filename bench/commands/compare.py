@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from ttsbench.store import RunRecord
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("compare", help="paired bootstrap CI of the difference between two runs",
@@ -34,17 +36,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
-def metric_rows(run: Any, name: str) -> tuple[pd.DataFrame, str | None]:
-    """The ok rows of `name` under the fingerprint the run's manifest records (else the latest one)."""
-    scores = run.scores
-    if scores.empty or "metric" not in scores.columns:
-        return scores, None
-    rows = scores[scores["metric"] == name]
-    fp = run.run.get("metrics", {}).get(name, {}).get("fingerprint_id")
-    if fp is None and len(rows):
-        fp = rows["fingerprint_id"].iloc[-1]
-    rows = rows[(rows["fingerprint_id"] == fp) & (rows.get("status", "ok") == "ok")]
-    return rows.drop_duplicates("utt_id", keep="last").set_index("utt_id"), fp
+def metric_rows(record: RunRecord, name: str) -> tuple[pd.DataFrame, str | None]:
+    """The ok rows of `name` under the fingerprint the run's manifest records (else the latest one),
+    one per utt_id (the index), with the stored statistics as columns."""
+    rows = [r for r in record.scores if r.metric == name]
+    entry = record.run.metrics.get(name)
+    fp = entry.fingerprint_id if entry else None
+    if fp is None and rows:
+        fp = rows[-1].fingerprint_id
+    ok = {r.utt_id: r.to_json() for r in rows if r.fingerprint_id == fp and r.ok}  # one per utt_id
+    frame = pd.DataFrame(list(ok.values()))
+    return (frame.set_index("utt_id") if ok else frame), fp
 
 
 def compare_runs(run_a: Path, run_b: Path, metrics: list[str] | None = None, keys: list[str] | None = None,
@@ -56,7 +58,7 @@ def compare_runs(run_a: Path, run_b: Path, metrics: list[str] | None = None, key
     from ttsbench.store import load_run
 
     a, b = load_run(run_a), load_run(run_b)
-    shared = sorted(set(a.run.get("metrics", {})) & set(b.run.get("metrics", {})))
+    shared = sorted(set(a.run.metrics) & set(b.run.metrics))
     names = metrics or shared
     if not names:
         raise InputError(f"the runs share no metric ({run_a}, {run_b})")

@@ -56,18 +56,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def print_summary(root: Path) -> None:
     """One line per metric with its primary value, then where the run lives."""
-    from ttsbench.store import read_json
+    from ttsbench.store import read_summary
 
-    s = read_json(root / "summary.json")
-    syn = s["synth"]
-    print(f"{s['system']} on {s['testset']} (seed {s['seed']}): {syn['ok']}/{s['n_expected']} synthesized, "
-          f"{syn['failed']} failed")
-    for err_id, err in list(syn.get("errors", {}).items())[:5]:
+    s = read_summary(root / "summary.json")
+    print(f"{s.system} on {s.prompt_set} (seed {s.seed}): {s.synth.ok}/{s.n_expected} synthesized, "
+          f"{s.synth.failed} failed")
+    for err_id, err in list(s.synth.errors.items())[:5]:
         print(f"  failed {err_id}: {err}")
-    for name, m in s["metrics"].items():
-        value = m["values"].get(m["primary"])
+    for name, m in s.metrics.items():
+        value = m.values.get(m.primary_key)
         shown = f"{value:.4g}" if value is not None else "n/a"
-        note = "" if m["comparable"] else "  (offline stand-in: not comparable with papers)"
-        print(f"  {name} [{m['fingerprint_id']}] {m['primary']} = {shown}  "
-              f"(scored {m['n_scored']}, failed {m['n_failed']}){note}")
+        note = "" if m.comparable else "  (offline stand-in: not comparable with papers)"
+        print(f"  {name} [{m.fingerprint_id}] {m.primary} = {shown}  "
+              f"(scored {m.n_scored}, failed {m.n_failed}){note}")
     print(f"run directory: {root}")

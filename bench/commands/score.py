@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from ttsbench.cli_options import add_prompt_set_option, add_run_options
 from ttsbench.commands.run import print_summary
-from ttsbench.errors import TTSBenchError
-from ttsbench.spec import parse_metrics
+from ttsbench.errors import InputError, TTSBenchError
+from ttsbench.spec import RunSpec, override, parse_metrics
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -45,19 +46,13 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _saved_spec(args: argparse.Namespace):  # noqa: ANN202 - RunSpec, imported lazily
+def _saved_spec(args: argparse.Namespace) -> RunSpec:
     """The spec stored in a run directory, with the metrics (and limit/device) given now."""
-    from ttsbench.spec import MetricSpec, RunSpec, override
-    from ttsbench.store import read_json
-    from ttsbench.types import SystemSpec
+    from ttsbench.store import read_manifest
 
-    saved = read_json(args.wav_dir / "run.json")["spec"]
-    sys_ = saved["system"]
-    spec = RunSpec(
-        system=SystemSpec(sys_["name"], sys_["options"], Path(sys_["checkpoint"]) if sys_["checkpoint"] else None),
-        prompt_set=saved["testset"], metrics=tuple(MetricSpec(m["name"], m["options"]) for m in saved["metrics"]),
-        seed=int(saved.get("seed", 0)), limit=saved.get("limit"), batch_size=int(saved.get("batch_size", 1)),
-        device=saved.get("device", "cpu"), out=args.wav_dir.resolve().parents[2],
-        audio_root=Path(saved["audio_root"]) if saved.get("audio_root") else None)
+    saved = read_manifest(args.wav_dir / "run.json").spec
+    if saved is None:
+        raise InputError(f"{args.wav_dir / 'run.json'} records no run spec: re-run it with `ttsbench run`")
+    spec = replace(saved, out=args.wav_dir.resolve().parents[2])
     return override(spec, metrics=parse_metrics(args.metrics) if args.metrics else None, limit=args.limit,
                     device=args.device, audio_root=args.audio_root, cache_dir=args.cache_dir)

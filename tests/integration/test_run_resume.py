@@ -26,10 +26,12 @@ def test_run_writes_the_run_directory(tiny_manifest, tmp_path, capsys):
     root = _run_dir(tmp_path / "runs")
     assert root.parent.name == "tone" and root.parent.parent.name == "manifest"
     run = json.loads((root / "run.json").read_text())
-    assert run["testset"]["checksum"].startswith("sha256:") and run["git"].keys() == {"sha", "dirty"}
+    assert run["schema_version"] == 2 and run["spec"]["prompt_set"] == str(tiny_manifest)
+    assert run["prompt_set"]["checksum"].startswith("sha256:") and run["git"].keys() == {"sha", "dirty"}
     assert run["metrics"]["duration"]["fingerprint_id"] and run["device"].startswith("cpu")
     assert sorted(p.name for p in (root / "wavs").iterdir()) == ["utt0.wav", "utt1.wav", "utt2.wav"]
     summary = json.loads((root / "summary.json").read_text())
+    assert summary["schema_version"] == 2 and summary["prompt_set"] == "manifest"
     assert summary["n_expected"] == 3 and summary["synth"]["ok"] == 3
     assert summary["metrics"]["duration"]["n_scored"] == 3
     assert summary["synth"]["rtf"] > 0

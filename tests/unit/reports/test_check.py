@@ -7,6 +7,7 @@ import json
 import pytest
 from ttsbench.cli import main
 from ttsbench.reports.check import Check, baseline_from_summary, compare, read_baseline, write_baseline
+from ttsbench.schema import Summary
 
 try:
     import tomllib
@@ -14,7 +15,13 @@ except ImportError:  # Python < 3.11
     import tomli as tomllib
 
 
-def _summary(wer: float = 2.0, sim: float = 0.6, n_scored: int = 10, wer_fp: str = "f00dfeed0001") -> dict:
+def _summary(**kw) -> Summary:
+    return Summary.from_json(_summary_json(**kw))
+
+
+def _summary_json(wer: float = 2.0, sim: float = 0.6, n_scored: int = 10,
+                  wer_fp: str = "f00dfeed0001") -> dict:
+    """A schema-1 summary.json object, as the gate reads it."""
     return {"run_id": "r", "system": "s", "testset": "t", "n_expected": 10, "metrics": {
         "wer-test": {"primary": "wer_macro", "higher_is_better": False, "fingerprint_id": wer_fp,
                      "n_scored": n_scored, "values": {"wer_macro": wer}},
@@ -27,7 +34,7 @@ def _checks(**tol) -> list[Check]:
             Check("sim-test", "sim_mean", 0.6, True, fingerprint_id="5151a0000001", n_scored=10, **tol)]
 
 
-def _verdicts(summary: dict, checks: list[Check]) -> list[bool]:
+def _verdicts(summary: Summary, checks: list[Check]) -> list[bool]:
     return [o.ok for o in compare(summary, checks)]
 
 
@@ -61,22 +68,22 @@ def test_dropped_utterances_and_changed_recipe_fail():
     assert _verdicts(_summary(n_scored=9), _checks(max_dropped=1)) == [True, True]
     changed = compare(_summary(wer_fp="beefbeef0002"), _checks())[0]
     assert not changed.ok and "recipe changed" in changed.line
-    missing = compare({"metrics": {}}, _checks())
+    missing = compare(Summary.from_json({"metrics": {}}), _checks())
     assert [o.ok for o in missing] == [False, False] and "not in this run" in missing[0].line
 
 
 def test_descriptive_metric_is_checked_both_ways():
-    summary = {"metrics": {"duration": {"primary": "seconds_mean", "higher_is_better": None,
-                                        "values": {"seconds_mean": 1.2}}}}
+    summary = Summary.from_json({"metrics": {"duration": {"primary": "seconds_mean", "higher_is_better": None,
+                                                          "values": {"seconds_mean": 1.2}}}})
     assert not compare(summary, [Check("duration", "seconds_mean", 1.0, None, rel=0.05)])[0].ok
     assert not compare(summary, [Check("duration", "seconds_mean", 1.4, None, rel=0.05)])[0].ok
     assert compare(summary, [Check("duration", "seconds_mean", 1.19, None, rel=0.05)])[0].ok
 
 
 def test_default_baseline_uses_the_ci_half_width(tmp_path):
-    summary = _summary()
+    summary = _summary_json()
     summary["metrics"]["wer-test"]["values"] |= {"wer_macro_ci_low": 1.7, "wer_macro_ci_high": 2.3}
-    doc = baseline_from_summary(summary)
+    doc = baseline_from_summary(Summary.from_json(summary))
     wer, sim = doc["checks"]
     assert wer["abs"] == pytest.approx(0.3) and wer["rel"] == 0.05 and wer["max_dropped"] == 0
     assert sim["abs"] == 0.0 and sim["higher_is_better"] is True and sim["fingerprint_id"] == "5151a0000001"
