@@ -56,10 +56,15 @@ def add_format_option(p: argparse.ArgumentParser, choices: Sequence[str], defaul
     p.add_argument("--format", choices=list(choices), default=default, help=f"{what} (default {default})")
 
 
-def add_json_alias(p: argparse.ArgumentParser) -> None:
-    """`--json`, the deprecated spelling of `--format json` (hidden; kept for one release)."""
-    p.add_argument("--json", dest="format", action=_DeprecatedConst, nargs=0, const="json", new="--format json",
+def add_format_alias(p: argparse.ArgumentParser, flag: str, value: str) -> None:
+    """`flag` (e.g. `--json`), a deprecated spelling of `--format value` (hidden; kept for one release)."""
+    p.add_argument(flag, dest="format", action=_DeprecatedConst, nargs=0, const=value, new=f"--format {value}",
                    help=argparse.SUPPRESS)
+
+
+def add_json_alias(p: argparse.ArgumentParser) -> None:
+    """`--json`, the deprecated spelling of `--format json`."""
+    add_format_alias(p, "--json", "json")
 
 
 class _DeprecatedConst(DeprecatedAlias):

@@ -12,8 +12,6 @@ synthesis wall seconds / generated audio seconds, on the device and batch size t
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -23,6 +21,7 @@ from typing import Any
 
 from ttsbench.errors import InputError
 from ttsbench.reports.records import Cell, cost_cell, metric_cell, rtf_cell
+from ttsbench.reports.tabular import render_records, render_table
 from ttsbench.schema import CostEntry, RunManifest, Summary, SystemEntry
 from ttsbench.store import read_manifest, read_summary
 
@@ -147,15 +146,6 @@ def units(table: BitrateTable) -> dict[str, str]:
     return out
 
 
-def to_csv(table: BitrateTable) -> str:
-    rows = records(table)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in rows)
-    return buf.getvalue()
-
-
 def to_json(table: BitrateTable, extra: Mapping[str, Any] | None = None) -> str:
     """rows + units + metric recipes (+ `extra`: the base spec, the run dirs) as JSON."""
     doc = {"schema_version": SCHEMA_VERSION, "system": table.system, "prompt_set": table.prompt_set,
@@ -239,24 +229,18 @@ def notes(table: BitrateTable) -> list[str]:
     return out
 
 
-def to_markdown(table: BitrateTable) -> str:
-    heads, body = _headers(table, markdown=True), _body(table)
-    title = f"### Bitrate sweep: {table.system} on {table.prompt_set}\n\n"
-    lines = ["| " + " | ".join(heads) + " |", "|" + "|".join("---:" for _ in heads) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return title + "\n".join(lines) + "\n\n" + "".join(f"- {n}\n" for n in notes(table))
-
-
-def to_text(table: BitrateTable) -> str:
-    """A fixed-width table for the terminal, then the notes."""
-    heads, body = _headers(table, markdown=False), _body(table)
-    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(heads)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) for c, w in zip(cells, widths)).rstrip()
-
-    out = [line(heads), line(["-" * w for w in widths])] + [line(r) for r in body]
-    return "\n".join(out) + "\n\n" + "".join(f"  {n}\n" for n in notes(table))
+def render(table: BitrateTable, fmt: str = "table", extra: Mapping[str, Any] | None = None) -> str:
+    """The sweep in one of the shared formats (`ttsbench.reports.tabular`): `json` is bitrate.json's
+    document (with `extra`), `csv` the flat records, the others the table with its notes; headers
+    carry units and fingerprints except on the terminal, where the notes say them."""
+    if fmt == "json":
+        return to_json(table, extra)
+    if fmt == "csv":
+        return render_records(records(table), "csv")
+    name = f"Bitrate sweep: {table.system} on {table.prompt_set}"
+    title = [] if fmt == "table" else [f"### {name}" if fmt == "md" else name]
+    return render_table(_headers(table, markdown=fmt != "table"), _body(table), fmt, title=title,
+                        notes=notes(table))
 
 
 # ---- figure ---------------------------------------------------------------------------------------

@@ -28,13 +28,21 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from ttsbench.errors import InputError
 from ttsbench.schema import Summary
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 DEFAULT_REL = 0.05
 DEFAULT_MAX_DROPPED = 0
@@ -97,28 +105,19 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_baseline(path: Path, doc: Mapping[str, Any]) -> None:
-    """Write a baseline as JSON, or as TOML when the file name ends in .toml."""
+    """Write a baseline as JSON, or as TOML (tomli-w) when the file name ends in .toml."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = _to_toml(doc) if path.suffix == ".toml" else json.dumps(doc, indent=2) + "\n"
+    text = tomli_w.dumps(_without_none(doc)) if path.suffix == ".toml" else json.dumps(doc, indent=2) + "\n"
     path.write_text(text, encoding="utf-8")
 
 
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return repr(v)  # nan, inf and exponents are all valid TOML floats
-    return json.dumps(str(v))  # JSON string escapes are valid TOML basic-string escapes
-
-
-def _to_toml(doc: Mapping[str, Any]) -> str:
-    lines = [f"schema_version = {_toml_value(doc.get('schema_version', 1))}", "", "[run]"]
-    lines += [f"{k} = {_toml_value(v)}" for k, v in (doc.get("run") or {}).items() if v is not None]
-    for check in doc.get("checks", []):
-        lines += ["", "[[checks]]"] + [f"{k} = {_toml_value(v)}" for k, v in check.items() if v is not None]
-    return "\n".join(lines) + "\n"
+def _without_none(value: Any) -> Any:
+    """TOML has no null: absent keys mean "not set", as `read_baseline` reads them."""
+    if isinstance(value, Mapping):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_without_none(v) for v in value]
+    return value
 
 
 def read_baseline(path: Path) -> list[Check]:
@@ -128,10 +127,6 @@ def read_baseline(path: Path) -> list[Check]:
     try:
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".toml":
-            try:
-                import tomllib
-            except ImportError:  # Python < 3.11
-                import tomli as tomllib
             doc = tomllib.loads(text)
         else:
             doc = json.loads(text)

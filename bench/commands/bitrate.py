@@ -20,10 +20,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ttsbench.cli_options import add_prompt_set_option, add_run_options
+from ttsbench.cli_options import add_format_option, add_prompt_set_option, add_run_options
 from ttsbench.errors import InputError
 
-FORMATS = ("table", "md", "csv", "json")
+FORMATS = ("table", "md", "csv", "json", "latex", "html")
 _RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
 
@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--report", type=Path, help="folder of the sweep's table and figure "
                                                "(default <out>/bitrate/<system>-<spec hash>/)")
-    p.add_argument("--format", choices=FORMATS, default="table", help="what to print on stdout (default table)")
+    add_format_option(p, FORMATS, "table")
     p.set_defaults(func=cmd_bitrate)
     return p
 
@@ -140,19 +140,18 @@ def run_info(spec: Any, roots: dict[int, Path]) -> dict[str, Any]:
 
 def write_report(folder: Path, table: Any, extra: dict[str, Any]) -> dict[str, Path]:
     """bitrate.csv, .md, .json (with `extra`) and .png in `folder`."""
-    from ttsbench.reports.bitrate import figure, to_csv, to_json, to_markdown
+    from ttsbench.reports.bitrate import figure, render
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {ext: folder / f"bitrate.{ext}" for ext in ("csv", "md", "json", "png")}
-    paths["csv"].write_text(to_csv(table), encoding="utf-8")
-    paths["md"].write_text(to_markdown(table), encoding="utf-8")
-    paths["json"].write_text(to_json(table, extra), encoding="utf-8")
+    for fmt in ("csv", "md", "json"):
+        paths[fmt].write_text(render(table, fmt, extra), encoding="utf-8")
     figure(table).savefig(paths["png"], dpi=150)
     return paths
 
 
 def cmd_bitrate(args: argparse.Namespace) -> int:
-    from ttsbench.reports.bitrate import collect, to_csv, to_json, to_markdown, to_text
+    from ttsbench.reports.bitrate import collect, render
 
     spec = base_spec(args)
     wanted = parse_layers(args.layers) if args.layers is not None else []
@@ -167,8 +166,7 @@ def cmd_bitrate(args: argparse.Namespace) -> int:
     folder = args.report or report_dir(spec)
     extra = run_info(spec, roots)
     write_report(folder, table, extra)
-    render = {"table": to_text, "md": to_markdown, "csv": to_csv, "json": lambda t: to_json(t, extra)}
-    print(render[args.format](table), end="")
+    print(render(table, args.format, extra), end="")
     if not args.quiet:
         print(f"bitrate report: {folder}", file=sys.stderr)
     return 0

@@ -7,19 +7,21 @@ nothing is re-scored. A metric whose recipe fingerprint differs between the runs
 and flagged, since the difference then mixes the recipe change with the system change.
 
     ttsbench compare runs/demo/espeak-ng/<id> runs/demo/piper-joe/<id>
-    ttsbench compare RUN_A RUN_B --metric wer-whisper-tiny-en --key wer_micro --json
+    ttsbench compare RUN_A RUN_B --metric wer-whisper-tiny-en --key wer_micro --format json
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ttsbench.cli_options import add_format_option, add_json_alias
 from ttsbench.store import RunRecord
+
+FORMATS = ("table", "md", "csv", "json", "latex", "html")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -31,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--key", action="append", help="aggregate key (repeatable; default: every key with a CI)")
     p.add_argument("--resamples", type=int, default=None, help="bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=int, default=None, help="bootstrap seed (default 0)")
-    p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    add_format_option(p, FORMATS, "table")
+    add_json_alias(p)
     p.set_defaults(func=cmd_compare)
     return p
 
@@ -87,20 +90,26 @@ def compare_runs(run_a: Path, run_b: Path, metrics: list[str] | None = None, key
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    # lazy: tabulate is only needed to print; the parser is built at every CLI start
+    from ttsbench.reports.tabular import render_records, render_table
+
     extra = {k: v for k, v in (("resamples", args.resamples), ("seed", args.seed)) if v is not None}
     rows = compare_runs(args.run_a, args.run_b, args.metric, args.key, **extra)
-    if args.json:
-        print(json.dumps(rows, indent=2))
+    if args.format in ("json", "csv"):
+        print(render_records(rows, args.format), end="")
         return 0
-    print(f"A = {args.run_a}\nB = {args.run_b}\npaired bootstrap over the utterances both runs scored "
-          f"({extra.get('resamples', 1000)} resamples, seed {extra.get('seed', 0)}, 95 % percentile CI)")
-    print(f"{'metric':24s} {'key':14s} {'A':>9s} {'B':>9s} {'B - A':>9s} {'95 % CI':>21s} {'p':>6s} {'n':>5s}")
+    title = [f"A = {args.run_a}", f"B = {args.run_b}",
+             f"paired bootstrap over the utterances both runs scored ({extra.get('resamples', 1000)} resamples, "
+             f"seed {extra.get('seed', 0)}, 95 % percentile CI)"]
+    floor = 1 / extra.get("resamples", 1000)  # a bootstrap p-value cannot resolve below 1 / resamples
+    body = []
     for r in rows:
-        ci = f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]"
-        flag = "" if r["same_recipe"] else "  (recipe fingerprints differ)"
-        skipped = f"  (unpaired: {r['only_a']} A, {r['only_b']} B)" if r["only_a"] or r["only_b"] else ""
-        floor = 1 / extra.get("resamples", 1000)  # a bootstrap p-value cannot resolve below 1 / resamples
-        p = f"<{floor:g}" if r["p_value"] < floor else f"{r['p_value']:.3f}"
-        print(f"{r['metric']:24s} {r['key']:14s} {r['value_a']:9.3f} {r['value_b']:9.3f} {r['diff']:+9.3f} "
-              f"{ci:>21s} {p:>6s} {r['n']:5d}{flag}{skipped}")
+        notes = [] if r["same_recipe"] else ["recipe fingerprints differ"]
+        if r["only_a"] or r["only_b"]:
+            notes.append(f"unpaired: {r['only_a']} A, {r['only_b']} B")
+        body.append([r["metric"], r["key"], f"{r['value_a']:.3f}", f"{r['value_b']:.3f}", f"{r['diff']:+.3f}",
+                     f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]",
+                     f"<{floor:g}" if r["p_value"] < floor else f"{r['p_value']:.3f}", str(r["n"]), "; ".join(notes)])
+    header = ["metric", "key", "A", "B", "B - A", "95 % CI", "p", "n", "note"]
+    print(render_table(header, body, args.format, title=title), end="")
     return 0

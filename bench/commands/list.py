@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from tabulate import tabulate
-
+from ttsbench.cli_options import add_format_alias, add_format_option
 from ttsbench.errors import TTSBenchError
 from ttsbench.options import describe_options
+
+FORMATS = ("table", "md", "csv", "json", "latex", "html")
 
 OPTION_KINDS = ("systems", "metrics")  # the registries whose plugins declare options
 
@@ -20,7 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("kind", choices=sorted(REGISTRIES) + sorted(REGISTRY_ALIASES), metavar="KIND",
                    help=f"which registry: {', '.join(sorted(REGISTRIES))}")
     p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'ditar-*'")
-    p.add_argument("--markdown", action="store_true", help="a Markdown table with one-line descriptions")
+    add_format_option(p, FORMATS, "table")
+    add_format_alias(p, "--markdown", "md")
     p.add_argument("--options", metavar="NAME",
                    help="the options of one system or metric: name, type, default, allowed values, help")
     p.set_defaults(func=cmd_list)
@@ -36,7 +38,9 @@ def describe(obj: object) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     import sys
 
+    # lazy: the registries import every plugin (torch, models); the parser is built at every CLI start
     from ttsbench.plugins import REGISTRIES, REGISTRY_ALIASES
+    from ttsbench.reports.tabular import render_records, render_table
 
     if args.kind in REGISTRY_ALIASES:
         print(f"ttsbench: `list {args.kind}` is deprecated; use `list {REGISTRY_ALIASES[args.kind]}`", file=sys.stderr)
@@ -45,25 +49,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.options is not None:
         if kind not in OPTION_KINDS:
             raise TTSBenchError(f"--options lists the options of {' or '.join(OPTION_KINDS)}, not {kind}")
-        print_options(registry.kind, args.options, registry.get(args.options), markdown=args.markdown)
-        return 0
-    names = registry.names(args.pattern)
-    if args.markdown:
-        print(f"| {registry.kind} | description |\n|---|---|")
-        for name in names:
-            print(f"| `{name}` | {describe(registry.get(name)).replace('|', '/')} |")
+        rows = [vars(r) for r in describe_options(registry.get(args.options).Options)]
+        if not rows and args.format not in ("json", "csv"):
+            print(f"{registry.kind} {args.options!r} takes no options")
+            return 0
+        header = ["option", "type", "default", "allowed", "help"]
     else:
-        for name in names:
-            print(f"{name:28s} {describe(registry.get(name))}")
+        rows = [{"name": n, "description": describe(registry.get(n))} for n in registry.names(args.pattern)]
+        header = [registry.kind, "description"]
+    if args.format in ("json", "csv"):
+        print(render_records(rows, args.format), end="")
+    elif args.format == "table" and args.options is None:  # one name per line: easy to grep and cut
+        print("".join(f"{r['name']:28s} {r['description']}\n" for r in rows), end="")
+    else:
+        print(render_table(header, [list(r.values()) for r in rows], args.format), end="")
     return 0
-
-
-def print_options(kind: str, name: str, plugin: object, *, markdown: bool = False) -> None:
-    """One row per declared option (the class attribute `Options`), or a line saying there are none."""
-    rows = describe_options(plugin.Options)  # type: ignore[attr-defined]
-    if not rows:
-        print(f"{kind} {name!r} takes no options")
-        return
-    table = [[r.name, r.type, r.default, r.allowed, r.help] for r in rows]
-    print(tabulate(table, headers=["option", "type", "default", "allowed", "help"],
-                   tablefmt="github" if markdown else "simple"))

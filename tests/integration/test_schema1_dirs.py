@@ -196,7 +196,7 @@ def test_schema_1_resumes_without_redoing_and_is_upgraded(schema1, tmp_path, cap
     assert summary["metrics"]["duration"]["values"]["seconds_mean"] == pytest.approx(5.69996875)
     capsys.readouterr()
     # compare pairs a schema-1 run with its schema-2 self: same rows, no difference
-    assert main(["compare", str(kept), str(schema1), "--metric", "wer-whisper-tiny-en", "--json"]) == 0
+    assert main(["compare", str(kept), str(schema1), "--metric", "wer-whisper-tiny-en", "--format", "json"]) == 0
     macro = {r["key"]: r for r in json.loads(capsys.readouterr().out)}["wer_macro"]
     assert macro["n"] == 2 and macro["diff"] == 0 and macro["same_recipe"] is True
 

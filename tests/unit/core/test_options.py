@@ -219,7 +219,7 @@ def test_list_options_prints_a_table_of_the_declared_options(capsys):
     assert nfe.split()[:4] == ["nfe", "integer", "10", ">="] and "LocDiT network calls" in nfe
     assert any(line.split()[:4] == ["dtype", "text", "fp32", "fp32"] for line in lines)
 
-    assert main(["list", "metrics", "--options", "f5-en", "--markdown"]) == 0
+    assert main(["list", "metrics", "--options", "f5-en", "--format", "md"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("| option") and "| beam_size " in out and "| path or none " in out
     assert main(["list", "metrics", "--options", "duration"]) == 0

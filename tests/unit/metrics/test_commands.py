@@ -57,7 +57,7 @@ def test_compare_gives_the_paired_difference_with_a_ci(tmp_path, capsys):
     base = rng.uniform(0, 0.4, 60)
     a = fake_run(tmp_path, "a", list(base))
     b = fake_run(tmp_path, "b", list(np.minimum(base + 0.2, 1.0)), fp="fp0000000002")
-    assert main(["compare", str(a), str(b), "--json"]) == 0
+    assert main(["compare", str(a), str(b), "--format", "json"]) == 0
     rows = {r["key"]: r for r in json.loads(capsys.readouterr().out)}
     assert set(rows) == {"wer_macro", "wer_micro", "fail_rate_50"}
     macro = rows["wer_macro"]
@@ -66,6 +66,11 @@ def test_compare_gives_the_paired_difference_with_a_ci(tmp_path, capsys):
     assert main(["compare", str(a), str(b), "--key", "wer_micro"]) == 0
     out = capsys.readouterr().out
     assert "wer_micro" in out and "recipe fingerprints differ" in out and "wer_macro" not in out
+    assert main(["compare", str(a), str(b), "--key", "wer_micro", "--format", "md"]) == 0
+    assert "| wer-whisper-tiny-en" in capsys.readouterr().out
+    assert main(["compare", str(a), str(b), "--json"]) == 0  # the deprecated spelling of --format json
+    out, err = capsys.readouterr()
+    assert len(json.loads(out)) == 3 and "--json is deprecated" in err
 
 
 def test_compare_refuses_runs_without_shared_utterances(tmp_path, capsys):

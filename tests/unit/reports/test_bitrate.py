@@ -86,7 +86,7 @@ def test_rerun_resumes_without_synthesis(sweep, capsys):
 
 
 def test_ci_bars_and_cells_from_stored_ci(sweep, tmp_path):
-    from ttsbench.reports.bitrate import collect, figure, to_markdown
+    from ttsbench.reports.bitrate import collect, figure, render
 
     dirs = []
     for layers, run_dir in sweep[2]["run_dirs"].items():
@@ -97,7 +97,7 @@ def test_ci_bars_and_cells_from_stored_ci(sweep, tmp_path):
         dirs.append(copy)
     table = collect(dirs[::-1])
     assert [r.layers for r in table.rows] == [1, 2, 3, 4]
-    assert "[0.25, 0.75]" in to_markdown(table)
+    assert "[0.25, 0.75]" in render(table, "md")
     fig = figure(table)
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 2
 
