@@ -15,7 +15,8 @@ import pandas as pd
 
 from ttsbench.audio import read_audio
 from ttsbench.console import progress as progress_bar
-from ttsbench.errors import TTSBenchError
+from ttsbench.errors import InputError, TTSBenchError
+from ttsbench.metrics.base import Need
 from ttsbench.schema import FAILED, OK, CostEntry, MetricEntry, MetricSummary, ScoreRow, Summary, SynthCounts
 from ttsbench.spec import MetricSpec
 from ttsbench.store import append_jsonl, latest_scores, latest_synth
@@ -44,24 +45,43 @@ def score_all(metric_specs: Sequence[MetricSpec], prompts: Sequence[Prompt], wav
     done = latest_scores(scores_path)
     for spec, metric in zip(metric_specs, metrics):
         info[spec.name] = describe_metric(metric, spec)
-        if not any(p.utt_id in wav_of for p in prompts):
+        scorable = [p for p in prompts if p.utt_id in wav_of]
+        if not scorable:
             continue
+        lacking = {p.utt_id: why for p in scorable if (why := lacks(metric, p))}
+        if len(lacking) == len(scorable):  # nothing to score: say so before loading any model
+            raise InputError(f"metric {spec.name!r} needs {next(iter(lacking.values()))} for every utterance; "
+                             f"none of the {len(scorable)} prompts has it")
         # setup first: it may pin the weights' hash into the fingerprint, which keys finished rows
         metric.setup(ctx)
         info[spec.name] = describe_metric(metric, spec)
         fp = metric.fingerprint_id()
-        todo = [p for p in prompts
-                if p.utt_id in wav_of and not _finished(done.get((p.utt_id, spec.name, fp)))]
+        todo = [p for p in scorable if not _finished(done.get((p.utt_id, spec.name, fp)))]
         if not todo:
             continue
         bar = progress_bar(len(todo), f"score {spec.name}", progress)
         for start in range(0, len(todo), SCORE_BATCH):
             chunk = todo[start:start + SCORE_BATCH]
-            rows = _score_chunk(metric, spec.name, fp, chunk, wav_of, resynth_of or {})
+            rows = [_row(p.utt_id, spec.name, fp, error=f"{spec.name} needs {lacking[p.utt_id]}, which this "
+                                                         "prompt lacks") for p in chunk if p.utt_id in lacking]
+            rows += _score_chunk(metric, spec.name, fp, [p for p in chunk if p.utt_id not in lacking], wav_of,
+                                 resynth_of or {})
             append_jsonl(scores_path, [row.to_json() for row in rows])
             bar.update(len(chunk))
         bar.close()
     return info
+
+
+def lacks(metric: Any, prompt: Prompt) -> str | None:
+    """What the prompt lacks of the inputs the metric declares it reads (`Metric.needs`), or None."""
+    needs = metric.needs
+    if Need.PROMPT_TEXT in needs and not prompt.prompt_text.strip():
+        return "the prompt's transcript (prompt_text)"
+    if Need.REFERENCE_AUDIO in needs and prompt.reference_wav is None:
+        return "the ground-truth recording (reference_wav)"
+    if Need.PROMPT_AUDIO in needs and prompt.prompt_wav is None:
+        return "the prompt audio (prompt_wav)"
+    return None
 
 
 def _finished(row: ScoreRow | None) -> bool:
@@ -79,6 +99,8 @@ def describe_metric(metric: Any, spec: MetricSpec) -> MetricEntry:
 def _score_chunk(metric: Any, name: str, fp: str, prompts: Sequence[Prompt], wav_of: dict[str, Path],
                  resynth_of: dict[str, Path]) -> list[ScoreRow]:
     items, rows = [], []
+    if not prompts:
+        return rows
     for p in prompts:
         try:
             items.append(_item(p, wav_of[p.utt_id], resynth_of.get(p.utt_id)))

@@ -23,7 +23,9 @@ from ttsbench.types import LoadContext, OptionValue, ScoreItem
 
 
 class Need(enum.Flag):
-    """What a metric reads for one utterance."""
+    """What a metric reads for one utterance. The scorer reads it: an utterance whose prompt lacks a
+    declared input (a prompt transcript, a ground-truth recording) is stored as failed with that
+    reason, and a prompt set where every utterance lacks it is one error before any model loads."""
 
     AUDIO = enum.auto()
     TARGET_TEXT = enum.auto()

@@ -79,3 +79,24 @@ def test_compare_refuses_runs_without_shared_utterances(tmp_path, capsys):
     write_json(b / "run.json", {"metrics": {"wer-whisper-tiny-en": {"fingerprint_id": "x"}}})
     assert main(["compare", str(a), str(b)]) == 2
     assert "no utterance was scored in both runs" in capsys.readouterr().err
+
+
+def test_a_metric_that_needs_what_the_prompts_lack_fails_clearly(tmp_path, tiny_manifest, monkeypatch, capsys):
+    """`Metric.needs` is read: no reference audio anywhere -> one line before any model loads; some
+    prompts without it -> those utterances fail with the reason, the rest are scored."""
+    from ttsbench.metrics.base import Need
+    from ttsbench.metrics.duration import Duration
+
+    monkeypatch.setattr(Duration, "needs", Need.AUDIO | Need.REFERENCE_AUDIO)
+    argv = ["run", "--system", "tone", "--prompt-set", str(tiny_manifest), "--metrics", "duration",
+            "--out", str(tmp_path / "runs"), "--quiet"]
+    assert main(argv) == 2
+    assert "needs the ground-truth recording (reference_wav) for every utterance" in capsys.readouterr().err
+    rows = [json.loads(line) for line in tiny_manifest.read_text().splitlines()]
+    rows[0]["reference_wav"] = rows[0]["prompt_wav"]
+    tiny_manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(argv) == 0
+    scores = [json.loads(line) for line in next((tmp_path / "runs").rglob("scores.jsonl")).read_text().splitlines()]
+    by_utt = {r["utt_id"]: r for r in scores}
+    assert by_utt["utt0"]["status"] == "ok"
+    assert by_utt["utt1"]["status"] == "failed" and "reference_wav" in by_utt["utt1"]["error"]
