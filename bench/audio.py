@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
+import soxr
 
 from ttsbench.errors import InputError, SynthesisError
 
@@ -14,8 +16,6 @@ def read_audio(path: str | Path, sample_rate: int | None = None) -> tuple[np.nda
 
     Multichannel audio is averaged to mono. A missing or unreadable file raises InputError naming it.
     """
-    import soundfile as sf
-
     path = Path(path)
     if not path.is_file():
         raise InputError(f"audio file not found: {path}")
@@ -35,15 +35,12 @@ def resample(wav: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     """Band-limited resampling (soxr VHQ). Metric recipes that pin another resampler use their own."""
     if orig_sr == target_sr:
         return wav.astype(np.float32, copy=False)
-    import soxr
 
     return soxr.resample(wav.astype(np.float32), orig_sr, target_sr, quality="VHQ").astype(np.float32)
 
 
 def write_audio(path: str | Path, wav: np.ndarray, sample_rate: int) -> None:
     """Write float32 mono as 16-bit PCM wav, atomically (a crash never leaves half a file)."""
-    import soundfile as sf
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")

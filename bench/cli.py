@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"ttsbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     import ttsbench.commands as commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):

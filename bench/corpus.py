@@ -29,7 +29,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import soundfile as sf
+
+from ttsbench.audio import resample, write_audio
 from ttsbench.errors import InputError
+from ttsbench.plugins import SYSTEMS
+from ttsbench.sentences import sentences
+from ttsbench.types import LoadContext, SystemSpec
 
 # eSpeak NG voice variants (espeak-ng-data/voices/!v) that sound clearly different from each other.
 VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2",
@@ -74,19 +80,12 @@ def build_corpus(out: str | Path, *, speakers: int = 12, per_speaker: int = 40, 
                  seed: int = 0, sample_rate: int = 24_000,
                  progress: Callable[[int, int], None] | None = None) -> Path:
     """Write the corpus (see the module docstring); returns the manifest's path."""
-    import soundfile as sf
-
-    from ttsbench.audio import resample, write_audio
-    from ttsbench.plugins import SYSTEMS
-    from ttsbench.types import LoadContext, SystemSpec
-
     if per_speaker < 1:
         raise InputError(f"per_speaker = {per_speaker}; need at least 1")
     out = Path(out)
     voices = make_speakers(speakers, seed)
     total = speakers * per_speaker
     if texts is None:
-        from ttsbench.sentences import sentences
 
         texts = sentences(total, seed)
         texts_id = "grammar"

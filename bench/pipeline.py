@@ -7,20 +7,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import soundfile as sf
+
 from ttsbench.errors import InputError
+from ttsbench.plugins import SYSTEMS
 from ttsbench.prompt_sets import load_prompt_set
 from ttsbench.runner import RunPaths, load_context, prepare, synthesize_all, write_manifest
 from ttsbench.schema import FAILED, OK, SynthRow, SystemEntry
 from ttsbench.scoring import build_metric, score_all, summarize
 from ttsbench.spec import MetricSpec, RunSpec
 from ttsbench.store import append_jsonl, latest_synth, write_json
+from ttsbench.types import SystemSpec
 
 
 def check_options(spec: RunSpec) -> None:
     """Unknown system or metric names and misspelt or ill-typed options fail here, in one line,
     before any work: no prompt set read, no model loaded, no run directory made."""
-    from ttsbench.plugins import SYSTEMS
-
     SYSTEMS.get(spec.system.name).parse_options(spec.system)
     for m in spec.metrics:
         build_metric(m)  # a metric parses its options when built; building loads nothing
@@ -84,15 +86,11 @@ def score_dir(wav_dir: Path, prompt_set: str, metrics: Sequence[MetricSpec], *, 
 
 
 def _external_spec(name: str, wav_dir: Path) -> Any:
-    from ttsbench.types import SystemSpec
-
     return SystemSpec(name, {"external_dir": str(wav_dir)})
 
 
 def _record_external(paths: RunPaths, prompts: Sequence[Any], wav_dir: Path, missing: set[str]) -> None:
     """synth.jsonl rows for audio made elsewhere: ok with duration, or failed 'missing'."""
-    import soundfile as sf
-
     known = latest_synth(paths.synth)
     rows = []
     for p in prompts:

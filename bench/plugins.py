@@ -24,6 +24,7 @@ NORMALIZERS: Registry[Any] = Registry(
 
 
 def _load_builtin_prompt_sets(registry: Registry[Any]) -> None:
+    # lazy: ttsbench.prompt_sets imports this module (a cycle at import time)
     from ttsbench.prompt_sets import register_builtin_prompt_sets
 
     register_builtin_prompt_sets(registry)

@@ -29,6 +29,11 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+import importlib.util
+
+import soundfile as sf
+
+from ttsbench.plugins import PROMPT_SETS
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 FORMATS = ("seedtts", "f5-lspc", "jsonl", "csv")
@@ -82,8 +87,6 @@ class PromptSet:
 
 def data_dir() -> Path:
     """The shipped `datasets/` folder (ttsbench._data in a wheel, the repo folder when editable)."""
-    import importlib.util
-
     spec = importlib.util.find_spec("ttsbench._data")
     if spec is not None and spec.submodule_search_locations:
         return Path(list(spec.submodule_search_locations)[0])
@@ -125,7 +128,6 @@ def resolve_definition(name_or_path: str, fmt: str | None = None) -> PromptSetDe
         fmt = fmt or {".jsonl": "jsonl", ".csv": "csv", ".lst": "seedtts", ".tsv": "f5-lspc"}[path.suffix]
         return PromptSetDef(name=path.stem, format=fmt, list=path.name, base_dir=path.parent.resolve(),
                           description=f"custom manifest {path}")
-    from ttsbench.plugins import PROMPT_SETS
 
     return PROMPT_SETS.get(name_or_path)
 
@@ -233,7 +235,6 @@ def _validate(prompts: list[Prompt], list_path: Path, check_audio: bool) -> None
         if not p.target_text.strip():
             raise InputError(f"{list_path}: utterance {p.utt_id!r} has an empty target text")
     if check_audio:
-        import soundfile as sf
 
         for p in prompts:
             for path in (p.prompt_wav,):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 from importlib import metadata
 from typing import Generic, TypeVar
@@ -115,8 +116,6 @@ class Registry(Generic[T]):
 
 def _import_tree(package: str) -> None:
     """Import `package` and every module below it (modules only define things: no side effects)."""
-    import pkgutil
-
     root = importlib.import_module(package)
     for info in pkgutil.walk_packages(getattr(root, "__path__", []), prefix=f"{package}."):
         importlib.import_module(info.name)

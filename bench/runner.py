@@ -18,10 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ttsbench import __version__
 from ttsbench.audio import check_output, write_audio
 from ttsbench.console import progress as progress_bar
 from ttsbench.errors import TTSBenchError
+from ttsbench.metrics.cost import system_cost
+from ttsbench.plugins import SYSTEMS
 from ttsbench.prompt_sets import PromptSet, load_prompt_set
 from ttsbench.schema import (
     FAILED,
@@ -106,7 +110,7 @@ def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, *, system: S
     manifest = RunManifest(
         run_id=paths.root.name, spec=spec, identity=spec.identity(pset.checksum),
         ttsbench_version=__version__, git=git_info(), python=platform.python_version(),
-        platform=platform.platform(), torch=_torch_version(), device=device_name(spec.device),
+        platform=platform.platform(), torch=torch.__version__, device=device_name(spec.device),
         prompt_set=PromptSetInfo(name=pset.name, checksum=pset.checksum, n=len(pset.prompts),
                                  definition=pset.definition.description),
         started=old.started or now, updated=now, sessions=(*old.sessions, now),
@@ -127,7 +131,6 @@ def synthesize_all(spec: RunSpec, prompts: Sequence[Prompt], paths: RunPaths, *,
     pending = [p for p in prompts if p.utt_id not in done]
     if not pending:
         return None
-    from ttsbench.plugins import SYSTEMS
 
     system_cls = SYSTEMS.get(spec.system.name)
     system = system_cls.load(spec.system, load_context(spec))
@@ -177,12 +180,6 @@ def _failed(prompt: Prompt, seed: int, err: BaseException) -> SynthRow:
 
 
 def _system_cost(system: Any) -> CostEntry | None:
-    if system.arch() is None:
-        return None
-    try:
-        from ttsbench.metrics.cost import system_cost
-    except ImportError:
-        return None
     cost = system_cost(system)
     return None if cost is None else CostEntry.from_json(cost, f"{type(system).__name__} cost", path="")
 
@@ -200,18 +197,9 @@ def git_info() -> GitInfo:
         return GitInfo()
 
 
-def _torch_version() -> str | None:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
-        return None
-    return torch.__version__
-
-
 def device_name(device: str) -> str:
     """A human name of the device (GPU model, or the CPU)."""
     if device.startswith("cuda"):
-        import torch
 
         if torch.cuda.is_available():
             return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"

@@ -17,6 +17,7 @@ from ttsbench.audio import read_audio
 from ttsbench.console import progress as progress_bar
 from ttsbench.errors import InputError, TTSBenchError
 from ttsbench.metrics.base import Need
+from ttsbench.plugins import METRICS
 from ttsbench.schema import FAILED, OK, CostEntry, MetricEntry, MetricSummary, ScoreRow, Summary, SynthCounts
 from ttsbench.spec import MetricSpec
 from ttsbench.store import append_jsonl, latest_scores, latest_synth
@@ -28,8 +29,6 @@ SCORE_BATCH = 8
 def build_metric(spec: MetricSpec) -> Any:
     """The metric of `spec`, its options parsed (cheap: models load in setup()). An unknown name or a
     misspelt or ill-typed option is one TTSBenchError line."""
-    from ttsbench.plugins import METRICS
-
     return METRICS.get(spec.name)(spec.options)
 
 

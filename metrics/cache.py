@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from ttsbench.store import append_jsonl, read_jsonl
+
 
 def audio_sha256(path: str | Path) -> str:
     """SHA-256 of an audio file's bytes."""
@@ -47,7 +49,6 @@ class TranscriptCache:
         self.path = Path(work_dir) / "asr" / f"{self.id}.jsonl" if work_dir is not None else None
         self._texts: dict[str, str] = {}
         if self.path is not None:
-            from ttsbench.store import read_jsonl
 
             self._texts = {r["audio"]: r["text"] for r in read_jsonl(self.path) if "audio" in r}
 
@@ -60,7 +61,6 @@ class TranscriptCache:
         new = {k: v for k, v in items.items() if self._texts.get(k) != v}
         self._texts.update(new)
         if new:
-            from ttsbench.store import append_jsonl
 
             append_jsonl(self.path, [{"audio": k, "text": v} for k, v in new.items()])
 

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ttsbench.errors import MissingDependencyError, MissingModelError
+from ttsbench.store import append_jsonl
 from ttsbench.types import LoadContext
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".onnx")
@@ -91,6 +96,7 @@ def _complete(path: Path, loc: ModelLocation) -> bool:
 def download_hf(repo: str, dest: Path, filename: str | None = None) -> None:
     """Fetch a Hugging Face repo (or one file of it) to `dest` (only ever called under --allow-download)."""
     try:
+        # lazy: an optional backend, imported only when this recipe or system runs
         import huggingface_hub
     except ImportError:
         raise MissingDependencyError("--allow-download needs huggingface_hub: pip install huggingface_hub") from None
@@ -128,7 +134,6 @@ def sha256_file(path: Path, memo_dir: Path | None = None) -> str:
             digest.update(block)
     hexdigest = digest.hexdigest()
     if memo is not None:
-        from ttsbench.store import append_jsonl
 
         append_jsonl(memo, [{"key": key, "sha256": hexdigest}])
     return hexdigest
@@ -174,8 +179,6 @@ def check_pin(recipe: str, path: Path, actual: str, pinned: str | None) -> None:
 
 def require(module: str, recipe: str, extra: str) -> Any:
     """Import an optional dependency, or stop with the extra that provides it."""
-    import importlib
-
     try:
         return importlib.import_module(module)
     except ImportError as err:
@@ -185,8 +188,6 @@ def require(module: str, recipe: str, extra: str) -> Any:
 
 def package_versions(names: Sequence[str]) -> dict[str, str]:
     """Installed versions of the libraries that move a recipe's numbers (metadata only, no import)."""
-    from importlib import metadata
-
     out = {}
     for name in names:
         try:
@@ -198,8 +199,6 @@ def package_versions(names: Sequence[str]) -> dict[str, str]:
 
 def torch_device(device: str) -> str:
     """'cuda' / 'cuda:1' stay as they are when CUDA exists; anything else is 'cpu'."""
-    import torch
-
     return device if device.startswith("cuda") and torch.cuda.is_available() else "cpu"
 
 
@@ -210,8 +209,6 @@ def torch_threads(n: int) -> Iterator[None]:
     Small models (resemblyzer's 3-layer LSTM) are fastest on one thread and, on a loaded machine,
     many times slower on several (the workers spin-wait for busy cores).
     """
-    import torch
-
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:

@@ -78,6 +78,7 @@ class ResemblyzerSIM(Metric):
 
     def setup(self, ctx: LoadContext) -> None:
         require("resemblyzer", self.registry_name, "offline")
+        # lazy: an optional backend, imported only when this recipe or system runs
         from resemblyzer import VoiceEncoder
 
         self.encoder = VoiceEncoder("cpu", verbose=False)
@@ -95,6 +96,7 @@ class ResemblyzerSIM(Metric):
         key = audio_sha256(path)
         vec = self.cache.get(key)
         if vec is None:
+            # lazy: an optional backend, imported only when this recipe or system runs
             from resemblyzer import preprocess_wav
 
             wav, sr = read_audio(path)
@@ -142,6 +144,7 @@ class DNSMOS(Metric):
                 "audio": "16 kHz (soxr VHQ), clipped to [-1, 1]", "aggregation": "mean"}
 
     def score(self, item: ScoreItem) -> dict[str, Any]:
+        # lazy: an optional backend, imported only when this recipe or system runs
         from speechmos import dnsmos
 
         wav = np.clip(resample(item.wav, item.sample_rate, 16_000), -1.0, 1.0)

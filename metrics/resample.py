@@ -32,6 +32,7 @@ def fft_resample(wav: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
     """seed-tts-eval's resampling: scipy's FFT method to int(len * target / orig) samples (float64 in)."""
     if orig_sr == target_sr:
         return wav
+    # lazy: scipy.signal takes ~1 s to import; only the recipes that pin its resampler need it
     import scipy.signal
 
     return scipy.signal.resample(wav, int(len(wav) * target_sr / orig_sr))

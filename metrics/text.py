@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import re
 import string
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from zhon.hanzi import punctuation as _ZHON_PUNCTUATION
 
+from ttsbench.errors import InputError
 from ttsbench.plugins import NORMALIZERS
 
 #: Punctuation deleted by seed-tts-eval and F5-TTS: full-width / CJK marks (incl. curly quotes,
@@ -72,10 +74,9 @@ def hubert_en(text: str) -> str:
 
 def to_simplified(text: str) -> str:
     """Traditional -> simplified Chinese with zhconv ("zh-cn"), as seed-tts-eval and F5 do for ASR output."""
-    import warnings
-
     with warnings.catch_warnings():  # zhconv imports pkg_resources, which warns on new setuptools
         warnings.simplefilter("ignore")
+        # lazy: imported under the `with` above, which silences its import-time warning
         import zhconv
 
     return zhconv.convert(text, "zh-cn")
@@ -144,7 +145,6 @@ def get_normalizer(name: str) -> TextNormalizer:
     """The registered normalizer `name` (an unknown name raises UnknownNameError with suggestions)."""
     obj = NORMALIZERS.get(name)
     if not isinstance(obj, TextNormalizer):
-        from ttsbench.errors import InputError
 
         raise InputError(f"{name!r} is not a text normalizer")
     return obj

@@ -33,6 +33,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
+import jiwer
 import pandas as pd
 
 from ttsbench.metrics.base import Metric, ModelOptions, Need
@@ -53,8 +54,6 @@ def word_counts(ref_norm: str, hyp_norm: str) -> dict[str, Any]:
     Both strings are normalized token sequences joined by single spaces. An empty reference has no
     defined WER and raises ValueError (the row is stored as failed, with this reason).
     """
-    import jiwer
-
     n = len(ref_norm.split(" ")) if ref_norm else 0
     if n == 0:
         raise ValueError("the reference text is empty after normalization")

@@ -250,6 +250,7 @@ def figure(table: BitrateTable) -> Any:
     Every point is annotated with its L'. Returns a matplotlib Figure on the Agg canvas (nothing
     shown or saved; no pyplot state).
     """
+    # lazy: matplotlib/seaborn take ~1 s to import; only plots need them
     import seaborn as sns
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

@@ -11,6 +11,7 @@ import re
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
 from ttsbench.errors import InputError
 from ttsbench.reports.records import RTF, TFLOPS
 from ttsbench.reports.tables import column_keys
@@ -55,6 +56,7 @@ def quality_vs_cost(df: pd.DataFrame, *, y: str = "wer", x: str | None = None) -
     Returns:
         A matplotlib Figure (Agg canvas attached); nothing is shown or saved.
     """
+    # lazy: matplotlib/seaborn take ~1 s to import; only plots need them
     import seaborn as sns
 
     if x is None:

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+
 from ttsbench.reports.dialects import HTML, LATEX, MARKDOWN, Dialect
+from ttsbench.reports.paper import mark_notes
 
 
 @dataclass(frozen=True)
@@ -150,8 +152,6 @@ def display_frame(df: pd.DataFrame, dia: Dialect, lay: Layout | None = None) -> 
 
 def footnotes(df: pd.DataFrame, lay: Layout, dia: Dialect) -> list[str]:
     """Footnote lines: conventions, then one per group letter, then paper marks."""
-    from ttsbench.reports.paper import mark_notes
-
     lines = [dia.escape("Bold: best, underlined: second best per prompt set and column (↓ lower is better, "
                         "↑ higher is better); reference rows and columns mixing recipes are not ranked. "
                         "x [low, high]: the value and its 95 % bootstrap CI. n: prompts expected / scored "

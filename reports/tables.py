@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from ttsbench.reports.records import QUOTED, RTF, TFLOPS, Cell, Row, load_rows
+
+from ttsbench.reports.records import QUOTED, RTF, TFLOPS, Cell, Row, load_rows, row_from_run
 from ttsbench.reports.render import to_html, to_latex, to_markdown
 
 __all__ = ["build_table", "to_csv", "to_html", "to_latex", "to_markdown", "column_keys"]
@@ -51,7 +52,6 @@ def _as_rows(records: Iterable[Any]) -> list[Row]:
         elif isinstance(rec, (str, Path)):
             paths.append(rec)
         else:  # a ttsbench.store.RunRecord
-            from ttsbench.reports.records import row_from_run
 
             rows.append(row_from_run(rec))
     return load_rows(paths) + rows if paths else rows

@@ -23,6 +23,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ _LOCK = threading.Lock()
 def _library_files() -> tuple[Path, Path]:
     """(shared library, espeak-ng-data dir) shipped by espeakng-loader, or one clear error."""
     try:
+        # lazy: loads the espeak-ng library; only a phone front end or eSpeak needs it
         import espeakng_loader
     except ImportError:
         raise MissingDependencyError(
@@ -200,8 +202,6 @@ class EspeakNG(TTSSystem):
 
 
 def _package_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version(name)
     except PackageNotFoundError:

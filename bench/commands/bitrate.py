@@ -12,11 +12,8 @@ The sweep table (bitrate.csv, .md, .json) and figure (bitrate.png) go to
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import re
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -60,30 +57,23 @@ def parse_layers(text: str) -> list[int]:
     return sorted(out)
 
 
-def with_layers(spec: Any, layers: int) -> Any:
-    """The run spec of one L': the base system spec plus `layers=L'`."""
-    from ttsbench.types import SystemSpec
-
-    system = SystemSpec(spec.system.name, {**spec.system.options, "layers": layers}, spec.system.checkpoint)
-    return replace(spec, system=system)
-
-
-def base_spec(args: argparse.Namespace) -> Any:
+def base_spec(args: argparse.Namespace) -> Any:  # a RunSpec
     """The RunSpec of the sweep without `layers`; a non-DiSTAR system or a given layers= is one error."""
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.commands.run import spec_from_args
     from ttsbench.pipeline import check_options
     from ttsbench.plugins import SYSTEMS
     from ttsbench.spec import override, parse_metrics
-    from ttsbench.systems.distar.system import DiSTARSystem
+    from ttsbench.sweep import takes_layers
 
     spec = spec_from_args(argparse.Namespace(**{**vars(args), "spec": None}))
-    cls = SYSTEMS.get(spec.system.name)
-    if not (isinstance(cls, type) and issubclass(cls, DiSTARSystem)):
+    if not takes_layers(SYSTEMS.get(spec.system.name)):
         raise InputError(f"system {spec.system.name!r} is not a DiSTAR system (no RVQ `layers` option); "
                          f"bitrate sweeps: {', '.join(SYSTEMS.names('distar*'))}")
     if "layers" in spec.system.options:
         raise InputError(f"--system {args.system!r} sets layers=; the sweep sets it per run: use --layers")
     if not spec.metrics:
+        # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
         from ttsbench.prompt_sets import resolve_definition
 
         spec = override(spec, metrics=parse_metrics(",".join(resolve_definition(spec.prompt_set).default_metrics)))
@@ -91,67 +81,10 @@ def base_spec(args: argparse.Namespace) -> Any:
     return spec
 
 
-def num_layers(spec: Any, candidates: list[int]) -> int:
-    """J: from a finished run of this sweep (no load), else by loading the system once on the CPU."""
-    from ttsbench.runner import load_context, prepare, run_paths
-    from ttsbench.schema import SystemEntry
-    from ttsbench.store import read_manifest
-
-    pset = prepare(spec)[0]  # the prompt set is read once; each L' only changes the run id
-    for layers in [*candidates, 1]:
-        manifest = run_paths(with_layers(spec, layers), pset).manifest
-        entry = read_manifest(manifest).system if manifest.is_file() else None
-        j = entry.detail("model_config", "num_layers") if entry else None
-        if isinstance(j, int) and j >= 1:
-            return j
-    from ttsbench.plugins import SYSTEMS
-
-    system = SYSTEMS.get(spec.system.name).load(spec.system, replace(load_context(spec), device="cpu"))
-    info = system.describe()
-    del system
-    if "layers" not in info:
-        raise InputError(f"system {spec.system.name!r} does not describe RVQ `layers`: not a DiSTAR system")
-    return int(SystemEntry(describe=info).detail("model_config", "num_layers") or info["layers"])
-
-
-def report_dir(spec: Any) -> Path:
-    """<out>/bitrate/<system>-<8 hex of the base spec (system, prompt set, seed)>/ (hash keys frozen)."""
-    key = json.dumps({"system": spec.system.to_json(), "testset": spec.prompt_set, "seed": spec.seed}, sort_keys=True)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
-    return Path(spec.out) / "bitrate" / f"{spec.system.name.replace('/', '_')}-{digest}"
-
-
-def sweep(spec: Any, layers: list[int], *, progress: bool = True) -> dict[int, Path]:
-    """One resumable `ttsbench.pipeline.run` per L'; returns the run directory of each."""
-    from ttsbench.pipeline import run
-
-    roots = {}
-    for i, L in enumerate(layers, 1):
-        if progress:
-            print(f"bitrate: L' = {L} ({i} of {len(layers)})", file=sys.stderr)
-        roots[L] = run(with_layers(spec, L), progress=progress)
-    return roots
-
-
-def run_info(spec: Any, roots: dict[int, Path]) -> dict[str, Any]:
-    """What bitrate.json adds to the table: the base spec and the run directory of each L'."""
-    return {"base_spec": spec.to_json(), "run_dirs": {str(k): str(v) for k, v in sorted(roots.items())}}
-
-
-def write_report(folder: Path, table: Any, extra: dict[str, Any]) -> dict[str, Path]:
-    """bitrate.csv, .md, .json (with `extra`) and .png in `folder`."""
-    from ttsbench.reports.bitrate import figure, render
-
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {ext: folder / f"bitrate.{ext}" for ext in ("csv", "md", "json", "png")}
-    for fmt in ("csv", "md", "json"):
-        paths[fmt].write_text(render(table, fmt, extra), encoding="utf-8")
-    figure(table).savefig(paths["png"], dpi=150)
-    return paths
-
-
 def cmd_bitrate(args: argparse.Namespace) -> int:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.reports.bitrate import collect, render
+    from ttsbench.sweep import num_layers, report_dir, run_info, sweep, write_report
 
     spec = base_spec(args)
     wanted = parse_layers(args.layers) if args.layers is not None else []

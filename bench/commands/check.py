@@ -37,6 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def _one_run(path: Path) -> Path:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.store import find_runs
 
     runs = find_runs([path])
@@ -46,6 +47,7 @@ def _one_run(path: Path) -> Path:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.reports.check import (
         DEFAULT_REL,
         baseline_from_summary,
@@ -53,6 +55,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         read_baseline,
         write_baseline,
     )
+
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.store import load_run
 
     record = load_run(_one_run(args.run))

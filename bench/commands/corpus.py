@@ -28,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_corpus(args: argparse.Namespace) -> int:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.console import progress
     from ttsbench.corpus import build_corpus, read_texts
 

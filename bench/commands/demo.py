@@ -23,11 +23,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.cli import main
     from ttsbench.commands.run import print_summary
     from ttsbench.pipeline import check_options, run
-    from ttsbench.spec import RunSpec, parse_metrics
     from ttsbench.prompt_sets import resolve_definition
+    from ttsbench.spec import RunSpec, parse_metrics
     from ttsbench.types import SystemSpec
 
     definition = resolve_definition("demo")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ttsbench.cli_options import add_format_alias, add_format_option
 from ttsbench.errors import TTSBenchError
@@ -15,6 +16,7 @@ OPTION_KINDS = ("systems", "metrics")  # the registries whose plugins declare op
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.plugins import REGISTRIES, REGISTRY_ALIASES
 
     p = sub.add_parser("list", aliases=["ls"], help="list registered systems, metrics, prompt sets ...")
@@ -36,8 +38,6 @@ def describe(obj: object) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    import sys
-
     # lazy: the registries import every plugin (torch, models); the parser is built at every CLI start
     from ttsbench.plugins import REGISTRIES, REGISTRY_ALIASES
     from ttsbench.reports.tabular import render_records, render_table

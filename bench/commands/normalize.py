@@ -12,6 +12,7 @@ or a normalizer name (`ttsbench list normalizers`). With no TEXT, lines are read
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 
 
@@ -28,8 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def resolve(name: str):
     """The normalizer of a WER recipe, or the normalizer registered under `name`."""
-    import difflib
-
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.errors import UnknownNameError
     from ttsbench.metrics.text import get_normalizer
     from ttsbench.plugins import METRICS, NORMALIZERS

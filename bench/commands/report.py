@@ -9,21 +9,21 @@ import argparse
 import html
 from pathlib import Path
 
+from ttsbench.cli_options import add_format_option
 from ttsbench.errors import InputError
 
 FORMATS = ("md", "latex", "html", "csv")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from ttsbench.reports.paper import PAPERS
-
     p = sub.add_parser("report", help="comparison tables and a quality-vs-cost plot from stored runs",
                        description="Tables in the papers' layout (systems as rows; bold best, underlined "
                                    "second; fingerprints, CIs and n per row) from run directories.")
     p.add_argument("runs", nargs="*", type=Path, help="run directories or any parents of them")
-    p.add_argument("--paper", action="append", default=[], choices=sorted(PAPERS),
-                   help="add quoted (not measured) rows of a published table; repeatable")
-    p.add_argument("--format", choices=FORMATS, default="md", help="what to print on stdout (default md)")
+    p.add_argument("--paper", action="append", default=[], metavar="TABLE",
+                   help="add quoted (not measured) rows of a published table: ditar-table1-a, ditar-table1-b or "
+                        "ditar-table1 (both subsets); repeatable")
+    add_format_option(p, FORMATS, "md")
     p.add_argument("--out", type=Path, help="write report.md/.tex/.html/.csv and quality_vs_cost.png here")
     p.add_argument("--plot", type=Path, help="write the quality-vs-cost plot to this PNG")
     p.add_argument("--y", default="wer",
@@ -48,15 +48,15 @@ def _keys(items: list[str]) -> dict[str, str]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.reports.paper import paper_rows
     from ttsbench.reports.records import load_rows
     from ttsbench.reports.tables import build_table, to_csv, to_html, to_latex, to_markdown
 
     if not args.runs and not args.paper:
         raise InputError("give run directories and/or --paper NAME")
-    rows = load_rows(args.runs, _keys(args.key), args.reference) if args.runs else []
-    for name in args.paper:
-        rows += paper_rows(name)
+    quoted = [row for name in args.paper for row in paper_rows(name)]  # a wrong name fails before any reading
+    rows = (load_rows(args.runs, _keys(args.key), args.reference) if args.runs else []) + quoted
     df = build_table(rows)
     render = {"md": to_markdown, "latex": to_latex, "html": to_html, "csv": to_csv}
     if args.out:
@@ -73,6 +73,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _plot(df, args: argparse.Namespace, path: Path, required: bool = False) -> Path | None:  # noqa: ANN001
     """Save the plot; with --out only, a table without a cost or quality column simply has no plot."""
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.reports.plots import quality_vs_cost
 
     try:

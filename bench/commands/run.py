@@ -40,11 +40,13 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.pipeline import check_options, run
 
     spec = spec_from_args(args)
     check_options(spec)  # before the prompt set's default metrics are looked up
     if not spec.metrics:
+        # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
         from ttsbench.prompt_sets import resolve_definition
 
         defaults = resolve_definition(spec.prompt_set).default_metrics
@@ -56,6 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def print_summary(root: Path) -> None:
     """One line per metric with its primary value, then where the run lives."""
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.store import read_summary
 
     s = read_summary(root / "summary.json")

@@ -27,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.pipeline import run, score_dir
 
     if (args.wav_dir / "run.json").is_file():  # re-score an existing run with (new) metrics
@@ -35,6 +36,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         if not args.prompt_set:
             raise TTSBenchError("--prompt-set is needed to score a directory of wavs")
         if not args.metrics:
+            # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
             from ttsbench.prompt_sets import resolve_definition
 
             args.metrics = ",".join(resolve_definition(args.prompt_set).default_metrics)
@@ -48,6 +50,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def _saved_spec(args: argparse.Namespace) -> RunSpec:
     """The spec stored in a run directory, with the metrics (and limit/device) given now."""
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.store import read_manifest
 
     saved = read_manifest(args.wav_dir / "run.json").spec

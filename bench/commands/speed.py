@@ -56,6 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def parse_batches(text: str) -> tuple[int, ...]:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.errors import InputError
 
     try:
@@ -68,8 +69,10 @@ def parse_batches(text: str) -> tuple[int, ...]:
 
 
 def cmd_speed(args: argparse.Namespace) -> int:
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     import torch
 
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.errors import InputError
     from ttsbench.metrics.cost.speed import SpeedConfig, measure, plot_throughput, speed_display
     from ttsbench.metrics.cost.workloads import build_workload

@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import torch
+
 from ttsbench.errors import MissingModelError
-from ttsbench.metrics.models import package_versions
+from ttsbench.metrics.models import package_versions, torch_device
 
 
 class ASRBackend(abc.ABC):
@@ -45,10 +47,6 @@ class ASRBackend(abc.ABC):
 
         Shared by the transformers backends; a directory that does not load is one clear line.
         """
-        import torch
-
-        from ttsbench.metrics.models import torch_device
-
         self.torch = torch
         self.dev = torch_device(self.device)
         try:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
+import soxr
 
 from ttsbench.metrics.asr.base import ASRBackend
 from ttsbench.metrics.models import require
@@ -23,13 +25,10 @@ SAMPLE_RATE = 16_000
 
 def load_mono_16k_soxr_hq(path: Path) -> np.ndarray:
     """ZipVoice's `load_waveform`: float32, mean of channels, soxr HQ to 16 kHz."""
-    import soundfile as sf
-
     wav, sr = sf.read(str(path), dtype="float32")
     if wav.ndim == 2:
         wav = wav.mean(1)
     if sr != SAMPLE_RATE:
-        import soxr
 
         wav = soxr.resample(wav, sr, SAMPLE_RATE, quality="HQ")
     return np.asarray(wav, dtype=np.float32)
@@ -45,6 +44,7 @@ class HFCTC(ASRBackend):
     def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         require("transformers", self.recipe, self.extra)
+        # lazy: an optional backend, imported only when this recipe or system runs
         from transformers import AutoModelForCTC, AutoProcessor
 
         self.load_transformers(AutoProcessor, AutoModelForCTC, "a transformers CTC model")

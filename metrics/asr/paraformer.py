@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import torch
+
 from ttsbench.metrics.asr.base import ASRBackend
 from ttsbench.metrics.models import require, torch_device
 from ttsbench.plugins import ASR
@@ -30,7 +32,6 @@ class Paraformer(ASRBackend):
     def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         funasr = require("funasr", self.recipe, self.extra)
-        import torch
 
         self.batch_size_s = int(self.params.get("batch_size_s", 300))
         try:

@@ -34,6 +34,7 @@ class FasterWhisper(ASRBackend):
     def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         require("faster_whisper", self.recipe, self.extra)
+        # lazy: an optional backend, imported only when this recipe or system runs
         from faster_whisper import WhisperModel
 
         device = torch_device(self.device)

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import soundfile as sf
+
 from ttsbench.metrics.asr.base import ASRBackend
 from ttsbench.metrics.models import require
 from ttsbench.metrics.resample import fft_resample
@@ -32,6 +34,7 @@ class HFWhisper(ASRBackend):
     def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         require("transformers", self.recipe, self.extra)
+        # lazy: an optional backend, imported only when this recipe or system runs
         from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
         self.load_transformers(WhisperProcessor, WhisperForConditionalGeneration, "a transformers Whisper model")
@@ -39,8 +42,6 @@ class HFWhisper(ASRBackend):
         self.task = str(self.params.get("task", "transcribe"))
 
     def load_audio(self, path: Path):
-        import soundfile as sf
-
         wav, sr = sf.read(str(path))  # float64, as the reference reads it
         if wav.ndim != 1:
             raise ValueError(f"{path}: {wav.shape[1]} channels; this recipe (like seed-tts-eval) needs mono audio")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from ttsbench.errors import MissingDependencyError
 from ttsbench.metrics.cost.spec import FlopCount
@@ -44,8 +45,6 @@ def _torch_mapping() -> dict[Any, Callable[..., int]]:
 
 def count_torch(fn: Callable[..., Any], *args: Any, scope: str = "", **kwargs: Any) -> FlopCount:
     """Run `fn(*args, **kwargs)` under torch's FlopCounterMode; return the FLOPs it executed."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=_torch_mapping()) as counter:
         fn(*args, **kwargs)
     total = int(counter.get_total_flops())
@@ -54,6 +53,7 @@ def count_torch(fn: Callable[..., Any], *args: Any, scope: str = "", **kwargs: A
 
 def _fvcore_sdpa_handle(inputs: list[Any], outputs: list[Any]) -> int:
     """MACs of aten::scaled_dot_product_attention for fvcore (which counts MACs, calling them flops)."""
+    # lazy: an optional backend, imported only when this recipe or system runs
     from fvcore.nn.jit_handles import get_shape
 
     q, k, v = (get_shape(x) for x in inputs[:3])
@@ -63,6 +63,7 @@ def _fvcore_sdpa_handle(inputs: list[Any], outputs: list[Any]) -> int:
 def count_fvcore(module: torch.nn.Module, inputs: tuple[Any, ...], *, scope: str = "") -> FlopCount:
     """Trace `module(*inputs)` with fvcore and count its MACs (SDPA included)."""
     try:
+        # lazy: an optional backend, imported only when this recipe or system runs
         from fvcore.nn import FlopCountAnalysis
     except ImportError:
         raise MissingDependencyError("fvcore is not installed: pip install 'ttsbench[cost]'") from None

@@ -158,9 +158,11 @@ def speed_display(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[str],
 
 def plot_throughput(rows: Sequence[dict[str, Any]], path: Any) -> None:
     """Figure 5's view: throughput (audio s / s) against batch size, one line per system."""
+    # lazy: matplotlib/seaborn take ~1 s to import; only plots need them
     import matplotlib
 
     matplotlib.use("Agg")
+    # lazy: matplotlib/seaborn take ~1 s to import; only plots need them
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.5))

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import soundfile as sf
 import torch
 
 from ttsbench.errors import MissingModelError
@@ -44,8 +45,6 @@ def load_utmos(path: Path, cfg: UTMOSConfig, recipe: str = "utmos22-strong") -> 
 
 def read_mono(path: Path) -> tuple[np.ndarray, int]:
     """float32, channels averaged (librosa.load(mono=True) as F5 reads it), native rate."""
-    import soundfile as sf
-
     wav, sr = sf.read(str(path), dtype="float32", always_2d=True)
     return wav.mean(axis=1).astype(np.float32), int(sr)
 

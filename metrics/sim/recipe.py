@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import soundfile as sf
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -56,6 +57,7 @@ class SpeakerVerifier(ECAPAHead):
 
     def __init__(self, wavlm_config: Any, head: ECAPAConfig, normalize: bool) -> None:
         super().__init__(head)
+        # lazy: an optional backend, imported only when this recipe or system runs
         from transformers import WavLMModel
 
         self.normalize = normalize
@@ -114,8 +116,6 @@ def min_samples(cfg: Any) -> int:
 
 def read_first_channel(path: Path) -> tuple[np.ndarray, int]:
     """float32 samples of the first channel at the file's rate (librosa / torchaudio.load, channel 0)."""
-    import soundfile as sf
-
     wav, sr = sf.read(str(path), dtype="float32", always_2d=True)
     return np.ascontiguousarray(wav[:, 0]), int(sr)
 

@@ -79,6 +79,7 @@ def conv_layers(spec: str) -> list[tuple[int, int, int]]:
 
 def hf_config(cfg: Mapping[str, Any], recipe: str) -> Any:
     """A transformers WavLMConfig equivalent to an original WavLM cfg dict (inference: no dropout)."""
+    # lazy: an optional backend, imported only when this recipe or system runs
     from transformers import WavLMConfig
 
     c = {**_DEFAULTS, **cfg}

@@ -26,6 +26,7 @@ K + 2 rows. The shift lets DiTAR's zero-padding patchify and history windows run
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -152,8 +153,6 @@ class DiSTARConfig:
 
     def kbps(self, frame_rate: float, layers: int | None = None) -> float:
         """Bitrate of the codes: frame rate x layers x log2(K) bits per second, in kbps."""
-        import math
-
         layers = self.num_layers if layers is None else layers
         return frame_rate * layers * math.log2(self.codebook_size) / 1000.0
 

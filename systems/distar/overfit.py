@@ -27,6 +27,21 @@ from typing import Any
 
 import torch
 
+from ttsbench.audio import read_audio, write_audio
+from ttsbench.configio import from_dict
+from ttsbench.systems.distar.config import DiSTARConfig
+from ttsbench.systems.distar.infill import InfillConfig
+from ttsbench.systems.distar.model import DiSTAR
+from ttsbench.systems.distar.rvq_train import RVQTrainConfig, train_rvq
+from ttsbench.systems.distar.train import train_distar
+from ttsbench.systems.speech.patch_ar import GenerationConfig
+from ttsbench.systems.speech.patches import history_windows, patchify
+from ttsbench.systems.speech.tokenizer import load_tokenizer
+from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
+from ttsbench.systems.speech.training.data import read_manifest
+from ttsbench.systems.speech.training.overfit import cli, demo_manifest, loss_summary
+from ttsbench.systems.speech.training.trainer import DataConfig, OptimConfig, TrainConfig, build_frontend
+
 OVERFIT_MODEL: dict[str, Any] = {  # small but not tiny: enough capacity to memorise a few seconds
     "size": "tiny", "code_dim": 64, "enc_dim": 128, "enc_heads": 4, "enc_ffn": 256, "lm_dim": 128, "lm_heads": 4,
     "lm_ffn": 256, "lm_layers": 4, "mdm_dim": 128, "mdm_heads": 4, "mdm_ffn": 256, "mdm_layers": 3,
@@ -53,10 +68,6 @@ class UtteranceResult:
 @torch.no_grad()
 def evaluate(model: Any, tokenizer: Any, entries: list[Any], frontend: Any, *, prompt_patches: int = 4,
              wav_dir: Path | None = None) -> list[UtteranceResult]:
-    from ttsbench.audio import read_audio, write_audio
-    from ttsbench.systems.distar.infill import InfillConfig
-    from ttsbench.systems.speech.patch_ar import GenerationConfig
-
     P = model.cfg.patch_size
     greedy = InfillConfig(steps=8, cfg_scale=1.0)
     results = []
@@ -80,8 +91,6 @@ def evaluate(model: Any, tokenizer: Any, entries: list[Any], frontend: Any, *, p
 
 def teacher_forced_accuracy(model: Any, codes: torch.Tensor, phones: list[int], sampler: Any) -> list[float]:
     """Every whole patch filled greedily from the true LM states and true history; accuracy per layer."""
-    from ttsbench.systems.speech.patches import history_windows, patchify
-
     cfg = model.cfg
     ids = model.to_ids(codes[None], torch.tensor([len(codes)]))
     patches, mask, n = patchify(ids, torch.tensor([len(codes)]), cfg.patch_size, cfg.pad_side)
@@ -97,17 +106,6 @@ def teacher_forced_accuracy(model: Any, codes: torch.Tensor, phones: list[int], 
 def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: float = 2e-3,
         rvq_steps: int = 200) -> dict[str, Any]:
     """Train the RVQ and DiSTAR, decode greedily, compare; returns (and writes) the report."""
-    from ttsbench.systems.distar.config import DiSTARConfig
-    from ttsbench.systems.distar.model import DiSTAR
-    from ttsbench.systems.distar.rvq_train import RVQTrainConfig, train_rvq
-    from ttsbench.systems.distar.train import train_distar
-    from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
-    from ttsbench.configio import from_dict
-    from ttsbench.systems.speech.training.data import read_manifest
-    from ttsbench.systems.speech.training.overfit import demo_manifest, loss_summary
-    from ttsbench.systems.speech.tokenizer import load_tokenizer
-    from ttsbench.systems.speech.training.trainer import DataConfig, OptimConfig, TrainConfig, build_frontend
-
     manifest = manifest or demo_manifest(out, rows)
     rvq_out = out / "rvq"
     train_rvq(RVQTrainConfig(manifest=manifest, out=rvq_out, cache_dir=out / "cache", base="mel", steps=rvq_steps,
@@ -135,8 +133,6 @@ def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: f
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ttsbench.systems.speech.training.overfit import cli
-
     return cli(run, __doc__, argv)
 
 

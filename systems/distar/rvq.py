@@ -22,6 +22,7 @@ import math
 from typing import Any
 
 import torch
+import torch.distributed as dist
 from torch import Tensor, nn
 
 from ttsbench.errors import InputError
@@ -179,14 +180,11 @@ def nearest(x: Tensor, codebook: Tensor) -> Tensor:
 
 
 def _distributed() -> bool:
-    import torch.distributed as dist
-
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
 def _all_reduce(t: Tensor) -> None:
     if _distributed():
-        import torch.distributed as dist
 
         dist.all_reduce(t)
 
@@ -200,13 +198,10 @@ def _pick(residual: Tensor, n: int) -> Tensor:
         rows = torch.randperm(N)[:n] if N >= n else torch.randint(N, (n,))  # with replacement if N < n
         out.copy_(residual[rows.to(residual.device)])
     if distributed:
-        import torch.distributed as dist
 
         dist.broadcast(out, src=0)
     return out
 
 
 def _rank() -> int:
-    import torch.distributed as dist
-
     return dist.get_rank()

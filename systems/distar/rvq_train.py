@@ -19,6 +19,7 @@ better than the mean frame.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -29,12 +30,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ttsbench.configio import to_dict
 from ttsbench.errors import InputError
 from ttsbench.plugins import TRAINERS, Trainer
 from ttsbench.systems.distar.rvq_tokenizer import RVQTokenizer
 from ttsbench.systems.speech.training import checkpoint as ckpt
 from ttsbench.systems.speech.training import distributed as D
-from ttsbench.configio import to_dict
+from ttsbench.systems.speech.training.data import LatentReader, build_cache, read_manifest
+from ttsbench.systems.speech.training.trainer import resolve_tokenizer
 
 CHECKPOINT_FORMAT = "ttsbench.rvq.train/1"
 
@@ -68,8 +71,6 @@ class RVQTrainConfig:
 
 def resolve_base(source: str, device: torch.device) -> Any:
     """The continuous base tokenizer: a saved folder, or a registered name that needs no weights."""
-    from ttsbench.systems.speech.training.trainer import resolve_tokenizer
-
     base = resolve_tokenizer(source, device)
     if getattr(base, "discrete", False):
         raise InputError(f"base tokenizer {source!r} is discrete; the RVQ needs a continuous one (mel, vae)")
@@ -79,8 +80,6 @@ def resolve_base(source: str, device: torch.device) -> Any:
 def load_pool(cfg: RVQTrainConfig, base: Any, rt: D.Runtime) -> Tensor:
     """(N, C) float32 frames on the CPU: the cached latents of every utterance, or of a seeded
     random subset of utterances holding at most `pool_frames` frames (at least one utterance)."""
-    from ttsbench.systems.speech.training.data import LatentReader, build_cache, read_manifest
-
     entries = read_manifest(cfg.manifest, need_text=False)
     data = build_cache(entries, cfg.cache_dir, base, None, rank=rt.rank, world_size=rt.world_size,
                        barrier=lambda: D.barrier(rt), progress=rt.is_main)
@@ -116,8 +115,6 @@ def evaluate_rvq(tokenizer: RVQTokenizer, latents: Tensor) -> list[float]:
 
 def codebook_digest(tok: RVQTokenizer) -> str:
     """sha256 of this process's RVQ state (codebooks, EMA statistics): equal on every rank."""
-    import hashlib
-
     h = hashlib.sha256()
     for key, value in sorted(tok.rvq.state_dict().items()):
         h.update(key.encode())

@@ -26,12 +26,16 @@ from typing import Any, ClassVar
 
 import torch
 
+from ttsbench.configio import from_dict, to_dict
 from ttsbench.errors import InputError
 from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities
+from ttsbench.systems.distar.config import DiSTARConfig
 from ttsbench.systems.distar.cost import distar_arch
-from ttsbench.systems.distar.infill import MODES
+from ttsbench.systems.distar.infill import MODES, InfillConfig
+from ttsbench.systems.distar.model import DiSTAR
+from ttsbench.systems.distar.rvq_tokenizer import RVQTokenizer, RVQTokenizerConfig
 from ttsbench.systems.ditar.system import DiTARSystem, PatchAROptions
 from ttsbench.types import LoadContext
 
@@ -62,8 +66,6 @@ class DiSTARSystem(DiTARSystem):
         cfg_rescale: float = option(0.75, "phi of CFG-rescale (0: off)", min=0, max=1)
 
     def make_sampler(self, options: Any) -> Any:
-        from ttsbench.systems.distar.infill import InfillConfig
-
         return InfillConfig(steps=options.steps, mode=options.mode, temperature=options.temperature,
                             temperature_end=options.temperature_end, time_temp=options.time_temp,
                             layer_temp=options.layer_temp, sample_fraction=options.sample_fraction,
@@ -83,10 +85,6 @@ class DiSTARSystem(DiTARSystem):
 
     @classmethod
     def build_model(cls, ckpt: Any, tokenizer: Any, frontend: Any, options: Any, name: str) -> Any:
-        from ttsbench.systems.distar.config import DiSTARConfig
-        from ttsbench.systems.distar.model import DiSTAR
-        from ttsbench.configio import from_dict, to_dict
-
         codes = {"num_layers": int(tokenizer.num_layers), "codebook_size": int(tokenizer.codebook_size)}
         if ckpt is None:
             changes: dict[str, Any] = dict(codes)
@@ -141,9 +139,6 @@ class DiSTARSystem(DiTARSystem):
 
 def _random_rvq(size: str, options: Any, device: str) -> Any:
     """An RVQ over log-mels with seeded Gaussian codebooks (random-weight models: timing and tests)."""
-    from ttsbench.systems.distar.config import DiSTARConfig
-    from ttsbench.systems.distar.rvq_tokenizer import RVQTokenizer, RVQTokenizerConfig
-
     cfg = DiSTARConfig.from_size(size)
     tok = RVQTokenizer(RVQTokenizerConfig(num_layers=cfg.num_layers, codebook_size=cfg.codebook_size))
     with torch.random.fork_rng(devices=[]):

@@ -25,13 +25,14 @@ from typing import Any
 
 from ttsbench.errors import InputError, MissingModelError
 from ttsbench.plugins import TRAINERS, Trainer
+from ttsbench.systems.distar.config import DiSTARConfig
+from ttsbench.systems.distar.model import DiSTAR
+from ttsbench.systems.speech.tokenizer import CONFIG_FILE
 from ttsbench.systems.speech.training.trainer import TrainConfig, model_config, train
 
 
 def rvq_info(source: str) -> dict[str, Any]:
     """num_layers and codebook_size of the RVQ tokenizer folder the data is encoded with."""
-    from ttsbench.systems.speech.tokenizer import CONFIG_FILE
-
     folder = Path(source).expanduser()
     meta_path = folder / CONFIG_FILE
     if not meta_path.is_file():
@@ -47,9 +48,6 @@ def rvq_info(source: str) -> dict[str, Any]:
 
 def build_model(cfg: TrainConfig, codes: dict[str, int], phone_vocab: int) -> Any:
     """DiSTAR from `cfg.model` (a size preset and/or DiSTARConfig fields), sized to the codes and phones."""
-    from ttsbench.systems.distar.config import DiSTARConfig
-    from ttsbench.systems.distar.model import DiSTAR
-
     for key, value in codes.items():
         if key in cfg.model and int(cfg.model[key]) != value:
             raise InputError(f"[model] {key} = {cfg.model[key]}, but the RVQ tokenizer has {key} = {value}")

@@ -25,8 +25,25 @@ from typing import Any
 
 import torch
 
+from ttsbench.audio import read_audio, write_audio
+from ttsbench.configio import from_dict
+from ttsbench.systems.ditar.config import DiTARConfig
+from ttsbench.systems.ditar.model import DiTAR
+from ttsbench.systems.ditar.train import build_model
+from ttsbench.systems.speech.mel import MelTokenizer
+from ttsbench.systems.speech.patch_ar import GenerationConfig
+from ttsbench.systems.speech.patches import history_windows, patchify
+from ttsbench.systems.speech.sampling import SamplerConfig
+from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
 from ttsbench.systems.speech.training.data import ManifestEntry, PhoneEncoder, read_manifest
 from ttsbench.systems.speech.training.overfit import cli, demo_manifest, loss_summary
+from ttsbench.systems.speech.training.trainer import (
+    DataConfig,
+    OptimConfig,
+    TrainConfig,
+    build_frontend,
+    train,
+)
 
 OVERFIT_MODEL: dict[str, Any] = {  # small but not tiny: enough capacity to memorise a few seconds
     "size": "tiny", "enc_dim": 128, "enc_heads": 4, "enc_ffn": 256, "lm_dim": 128, "lm_heads": 4,
@@ -54,10 +71,6 @@ class UtteranceResult:
 def evaluate(model: Any, tokenizer: Any, entries: list[ManifestEntry], frontend: PhoneEncoder, *,
              prompt_patches: int = 4, wav_dir: Path | None = None) -> list[UtteranceResult]:
     """Greedy generation from each utterance's first `prompt_patches` patches + its text."""
-    from ttsbench.audio import read_audio, write_audio
-    from ttsbench.systems.speech.patch_ar import GenerationConfig
-    from ttsbench.systems.speech.sampling import SamplerConfig
-
     P, greedy = model.cfg.patch_size, SamplerConfig(nfe=10, guidance_scale=0.0, temperature=0.0)
     results = []
     for entry in entries:
@@ -82,8 +95,6 @@ def evaluate(model: Any, tokenizer: Any, entries: list[ManifestEntry], frontend:
 
 def teacher_forced_nmse(model: Any, z: torch.Tensor, phones: list[int], sampler: Any) -> float:
     """Greedy LocDiT samples of every patch given the true LM context and history, against the truth."""
-    from ttsbench.systems.speech.patches import history_windows, patchify
-
     P = model.cfg.patch_size
     patches, mask, n = patchify(z[None], torch.tensor([len(z)]), P, model.cfg.pad_side)  # (1, N, P, C)
     ids = torch.tensor([phones])
@@ -100,14 +111,6 @@ def teacher_forced_nmse(model: Any, z: torch.Tensor, phones: list[int], sampler:
 def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: float = 2e-3,
         frontend: PhoneEncoder | None = None) -> dict[str, Any]:
     """Train, generate, compare; returns (and writes) the report."""
-    from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
-    from ttsbench.systems.ditar.config import DiTARConfig
-    from ttsbench.configio import from_dict
-    from ttsbench.systems.speech.mel import MelTokenizer
-    from ttsbench.systems.ditar.model import DiTAR
-    from ttsbench.systems.ditar.train import build_model
-    from ttsbench.systems.speech.training.trainer import DataConfig, OptimConfig, TrainConfig, build_frontend, train
-
     manifest = manifest or demo_manifest(out, rows)
     frontend = frontend or build_frontend()
     cfg = TrainConfig(out=out / "train", data=DataConfig(manifest=manifest, cache_dir=out / "cache", tokenizer="mel",

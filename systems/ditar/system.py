@@ -41,11 +41,19 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from ttsbench.audio import read_audio, resample
+from ttsbench.configio import from_dict, to_dict
 from ttsbench.errors import InputError, MissingModelError
 from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
+from ttsbench.systems.ditar.config import DiTARConfig
 from ttsbench.systems.ditar.cost import ditar_arch
+from ttsbench.systems.ditar.model import DiTAR
+from ttsbench.systems.speech.frontend import WORD, PhoneFrontend
+from ttsbench.systems.speech.patch_ar import GenerationConfig
+from ttsbench.systems.speech.pretrained import check_frontend, read_checkpoint, resolve_tokenizer
+from ttsbench.systems.speech.sampling import SamplerConfig
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -101,8 +109,6 @@ class DiTARSystem(TTSSystem):
 
     def __init__(self, model: Any, tokenizer: Any, frontend: Any, options: Any, *,
                  random_weights: bool, weights: str) -> None:
-        from ttsbench.systems.speech.patch_ar import GenerationConfig
-
         self.model, self.tokenizer, self.frontend = model, tokenizer, frontend
         self.options, self.random_weights, self.weights = options, random_weights, weights
         self.autocast = DTYPES[options.dtype] != torch.float32
@@ -118,9 +124,6 @@ class DiTARSystem(TTSSystem):
     # ---- loading ----------------------------------------------------------------------------------
     @classmethod
     def load(cls, spec: SystemSpec, ctx: LoadContext) -> DiTARSystem:
-        from ttsbench.systems.speech.frontend import PhoneFrontend
-        from ttsbench.systems.speech.pretrained import check_frontend, read_checkpoint
-
         options = cls.parse_options(spec)
         path = spec.checkpoint
         folder = f"{cls.family}-{cls.size}"
@@ -143,8 +146,6 @@ class DiTARSystem(TTSSystem):
 
     @classmethod
     def make_tokenizer(cls, ckpt: Any, options: Any, ctx: LoadContext) -> Any:
-        from ttsbench.systems.speech.pretrained import resolve_tokenizer
-
         return resolve_tokenizer(ckpt, options.tokenizer, ctx.cache_dir, ctx.device)
 
     @classmethod
@@ -152,16 +153,11 @@ class DiTARSystem(TTSSystem):
         return _build_model(cls.size, ckpt, tokenizer, frontend, options, name)
 
     def make_sampler(self, options: Any) -> Any:
-        from ttsbench.systems.speech.sampling import SamplerConfig
-
         return SamplerConfig(nfe=options.nfe, guidance_scale=options.cfg, temperature=options.temperature)
 
     # ---- synthesis ----------------------------------------------------------------------------------
     def prepare(self, batch: Sequence[Prompt], seed: int) -> Prepared:
         """Read and encode the prompt audio, phonemize the texts, seed one generator per utterance."""
-        from ttsbench.audio import read_audio
-        from ttsbench.systems.speech.frontend import WORD
-
         device = self.model.phone_embed.weight.device
         phones, prompts, gens, caps = [], [], [], []
         for p in batch:
@@ -212,16 +208,12 @@ class DiTARSystem(TTSSystem):
     @torch.no_grad()
     def resynthesize(self, wav: np.ndarray, sample_rate: int) -> np.ndarray | None:
         """The prompt through the speech tokenizer (encode, decode), for SIM-r."""
-        from ttsbench.audio import resample
-
         device = self.model.phone_embed.weight.device
         x = torch.from_numpy(resample(wav, sample_rate, self.tokenizer.sample_rate))[None].to(device)
         return self.tokenizer.decode(self.tokenizer.encode(x))[0].cpu().numpy().astype(np.float32)
 
     # ---- reporting ----------------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
-        from ttsbench.configio import to_dict
-
         return {"size": self.size, "weights": self.weights, "random_weights": self.random_weights,
                 "parameters": sum(p.numel() for p in self.model.parameters()),
                 "model_config": to_dict(self.model.cfg), "sampler": asdict(self.sampler),
@@ -235,10 +227,6 @@ class DiTARSystem(TTSSystem):
 
 
 def _build_model(size: str, ckpt: Any, tokenizer: Any, frontend: Any, o: Any, name: str) -> Any:
-    from ttsbench.systems.ditar.config import DiTARConfig
-    from ttsbench.configio import from_dict, to_dict
-    from ttsbench.systems.ditar.model import DiTAR
-
     if ckpt is None:
         changes: dict[str, Any] = {"latent_dim": int(tokenizer.latent_dim)}
         if o.patch:

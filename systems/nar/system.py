@@ -29,12 +29,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from safetensors.torch import load_file
 
+from ttsbench.audio import read_audio
 from ttsbench.errors import InputError, MissingModelError
 from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
+from ttsbench.systems.nar.config import NARConfig
 from ttsbench.systems.nar.cost import nar_arch
+from ttsbench.systems.nar.model import NARDiT, text_frames
+from ttsbench.systems.speech.sampling import SamplerConfig
+from ttsbench.systems.speech.tokenizer import build_tokenizer, load_tokenizer
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -69,9 +75,6 @@ class NARSystem(TTSSystem):
 
     @classmethod
     def load(cls, spec: SystemSpec, ctx: LoadContext) -> NARSystem:
-        from ttsbench.systems.nar.config import NARConfig
-        from ttsbench.systems.nar.model import NARDiT
-
         o = cls.parse_options(spec)
         tokenizer = _tokenizer(o.tokenizer, ctx)
         cfg = NARConfig.from_size(cls.size, latent_dim=tokenizer.latent_dim, frame_rate=tokenizer.frame_rate)
@@ -90,8 +93,6 @@ class NARSystem(TTSSystem):
         return cls(model, tokenizer.to(ctx.device), options)
 
     def sampler(self) -> Any:
-        from ttsbench.systems.speech.sampling import SamplerConfig
-
         o = self.options
         return SamplerConfig(nfe=o["nfe"], guidance_scale=o["guidance"], temperature=o["temperature"])
 
@@ -101,9 +102,6 @@ class NARSystem(TTSSystem):
 
     @torch.no_grad()
     def _one(self, prompt: Prompt, seed: int) -> np.ndarray:
-        from ttsbench.audio import read_audio
-        from ttsbench.systems.nar.model import text_frames
-
         wav, _ = read_audio(prompt.prompt_wav, self.tokenizer.sample_rate)
         device = next(self.model.parameters()).device
         latents = self.tokenizer.encode(torch.from_numpy(wav)[None].to(device))  # (1, Tp, C)
@@ -158,8 +156,6 @@ def _estimate_seconds(prompt: Prompt, prompt_seconds: float) -> float:
 
 
 def _tokenizer(path: str, ctx: LoadContext) -> Any:
-    from ttsbench.systems.speech.tokenizer import build_tokenizer, load_tokenizer
-
     if not path:
         return build_tokenizer("mel").eval()
     directory = Path(path).expanduser()
@@ -169,8 +165,6 @@ def _tokenizer(path: str, ctx: LoadContext) -> Any:
 
 
 def _load_state(model: torch.nn.Module, path: Path) -> None:
-    from safetensors.torch import load_file
-
     if not Path(path).is_file():
         raise MissingModelError(f"NAR checkpoint not found: {path}")
     state = load_file(str(path))

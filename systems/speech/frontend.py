@@ -19,6 +19,7 @@ import re
 import threading
 import unicodedata
 from functools import cached_property
+from importlib import metadata
 from typing import Any
 
 from ttsbench.errors import InputError, MissingDependencyError
@@ -102,6 +103,7 @@ class PhoneFrontend:
 
     def describe(self) -> dict[str, Any]:
         """Front-end identity for checkpoints and caches: table version and hash, G2P versions."""
+        # lazy: loads the espeak-ng library; only a phone front end or eSpeak needs it
         import phonemizer
 
         return {"name": "phone-frontend", "table_version": TABLE_VERSION, "table_size": len(self.table),
@@ -128,6 +130,7 @@ class PhoneFrontend:
         return " ".join(text.split())
 
     def _phonemize(self, chunks: list[str], lang: str) -> list[str]:
+        # lazy: loads the espeak-ng library; only a phone front end or eSpeak needs it
         from phonemizer.separator import Separator
 
         backend = self._backend(lang)
@@ -152,6 +155,7 @@ def _split_stress(phone: str) -> list[str]:
 
 def _make_backend(voice: str, lang: str) -> Any:
     try:
+        # lazy: loads the espeak-ng library; only a phone front end or eSpeak needs it
         import espeakng_loader
         from phonemizer.backend import EspeakBackend
         from phonemizer.backend.espeak.wrapper import EspeakWrapper
@@ -170,8 +174,6 @@ def _make_backend(voice: str, lang: str) -> Any:
 
 
 def _dist_version(name: str) -> str:
-    from importlib import metadata
-
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:

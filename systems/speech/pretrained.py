@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file, save_file
 
 from ttsbench.errors import InputError, MissingModelError
+from ttsbench.systems.speech.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
 
 TRAIN_FORMAT = "ttsbench.ditar.train/1"
 EXPORT_FORMAT = "ttsbench.ditar/1"
@@ -87,8 +89,6 @@ def _read_training(path: Path) -> LoadedCheckpoint:
 
 
 def _read_export(directory: Path) -> LoadedCheckpoint:
-    from safetensors.torch import load_file
-
     meta = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
     if meta.get("format") != EXPORT_FORMAT:
         raise InputError(f"{directory / CONFIG_FILE}: format {meta.get('format')!r}, expected {EXPORT_FORMAT!r}")
@@ -105,8 +105,6 @@ def resolve_tokenizer(ckpt: LoadedCheckpoint | None, override: str, cache_dir: P
                       device: str) -> Any:
     """The speech tokenizer: `override` (folder or registered name) > the export's tokenizer/ >
     the training checkpoint's recorded source > "mel" (random-weight models only)."""
-    from ttsbench.systems.speech.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
-
     source = override or (str(ckpt.tokenizer_dir) if ckpt and ckpt.tokenizer_dir else "") or \
         (str(ckpt.tokenizer_info.get("source", "")) if ckpt else "") or "mel"
     candidates = [Path(source).expanduser()]
@@ -147,8 +145,6 @@ def check_frontend(frontend: Any, ckpt: LoadedCheckpoint) -> None:
 
 def export(checkpoint: str | Path, out_dir: str | Path, *, tokenizer: str | None = None, kind: str = "ditar") -> Path:
     """Write an exported folder (safetensors) from a training checkpoint and its tokenizer."""
-    from safetensors.torch import save_file
-
     ckpt = read_checkpoint(Path(checkpoint), kind)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

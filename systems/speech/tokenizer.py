@@ -21,6 +21,7 @@ format version, config) and, for trained tokenizers, ``weights.safetensors``.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import hashlib
 import json
 import math
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
 import torch
+from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 from ttsbench.errors import InputError, MissingModelError
@@ -108,8 +110,6 @@ class SpeechTokenizer(nn.Module, abc.ABC):
 
     def save(self, directory: str | Path) -> Path:
         """Write tokenizer.json (+ weights.safetensors when the tokenizer has parameters)."""
-        from safetensors.torch import save_file
-
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         meta = {"format": FORMAT_VERSION, "name": self.registry_name, "config": asdict(self.config)}
@@ -143,8 +143,6 @@ def build_tokenizer(name: str, config: dict[str, Any] | None = None) -> SpeechTo
 
 def load_tokenizer(directory: str | Path, *, map_location: str | torch.device = "cpu") -> SpeechTokenizer:
     """The tokenizer saved in `directory` (tokenizer.json + weights), in eval mode."""
-    from safetensors.torch import load_file
-
     directory = Path(directory)
     meta_path = directory / CONFIG_FILE
     if not meta_path.is_file():
@@ -168,8 +166,6 @@ def load_tokenizer(directory: str | Path, *, map_location: str | torch.device = 
 
 
 def _make_config(cls: type[SpeechTokenizer], values: dict[str, Any], *, where: str) -> Any:
-    import dataclasses
-
     fields = {f.name for f in dataclasses.fields(cls.config_class)}
     unknown = set(values) - fields
     if unknown:

@@ -8,6 +8,7 @@ temporary name and renamed, so a crash never leaves a torn file that resume woul
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import random
 import re
@@ -128,8 +129,6 @@ def exclusive(out_dir: Path, *, enabled: bool = True) -> Iterator[None]:
     lock behind. A second job on the same folder fails at once with the holder's pid. Under torchrun
     only rank 0 takes it (`enabled=rt.is_main`): the ranks of one job share the folder.
     """
-    import fcntl
-
     if not enabled:
         yield
         return

@@ -28,7 +28,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+from tqdm import tqdm
 
+from ttsbench.audio import read_audio
 from ttsbench.errors import InputError
 from ttsbench.systems.speech.batch import SpeechBatch
 
@@ -144,10 +148,6 @@ def build_cache(entries: Sequence[ManifestEntry], cache_dir: str | Path, tokeniz
 @torch.no_grad()
 def _build_latent_shard(entries: Sequence[ManifestEntry], rows: range, folder: Path, shard: int,
                         tokenizer: Any) -> None:
-    from safetensors.torch import save_file
-
-    from ttsbench.audio import read_audio
-
     target = folder / f"shard_{shard:05d}.safetensors"
     if target.is_file() and (folder / f"shard_{shard:05d}.json").is_file():
         return
@@ -210,8 +210,6 @@ class LatentReader:
         self._open: dict[Path, Any] = {}
 
     def latents(self, row: int) -> torch.Tensor:
-        from safetensors import safe_open
-
         path = self.data.shard_of(row)
         if path not in self._open:
             self._open[path] = safe_open(str(path), framework="pt")
@@ -247,6 +245,5 @@ def _write_json(path: Path, value: Any) -> None:
 def _progress(items: Sequence[int], enabled: bool, desc: str) -> Sequence[int]:
     if not enabled:
         return items
-    from tqdm import tqdm
 
     return tqdm(items, desc=desc, unit="shard")

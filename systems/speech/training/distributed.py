@@ -17,6 +17,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from ttsbench.errors import InputError
 
@@ -83,7 +84,6 @@ def wrap(module: nn.Module, rt: Runtime) -> nn.Module:
     """DistributedDataParallel around `module` when running under torchrun; else the module itself."""
     if not rt.distributed:
         return module
-    from torch.nn.parallel import DistributedDataParallel
 
     ids = [rt.device.index] if rt.device.type == "cuda" else None
     return DistributedDataParallel(module, device_ids=ids)
@@ -98,6 +98,7 @@ def shard(module: nn.Module, rt: Runtime) -> nn.Module:
     """
     if not rt.distributed:
         return module
+    # lazy: ~0.8 s to import; only FSDP training and its checkpoints need it
     from torch.distributed.fsdp import fully_shard
 
     for child in list(module.modules()):
@@ -113,8 +114,12 @@ def full_state(model: nn.Module, opt: torch.optim.Optimizer) -> tuple[dict[str, 
 
     The same layout whether the run used one process, DDP or FSDP, so a checkpoint resumes under any.
     """
-    from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict,
-                                                         get_optimizer_state_dict)
+    # lazy: ~0.8 s to import; only FSDP training and its checkpoints need it
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        get_model_state_dict,
+        get_optimizer_state_dict,
+    )
 
     opts = StateDictOptions(full_state_dict=True, cpu_offload=True)
     return get_model_state_dict(model, options=opts), get_optimizer_state_dict(model, opt, options=opts)
@@ -123,8 +128,12 @@ def full_state(model: nn.Module, opt: torch.optim.Optimizer) -> tuple[dict[str, 
 def load_full_state(model: nn.Module, opt: torch.optim.Optimizer, model_state: dict[str, Any],
                     opt_state: dict[str, Any]) -> None:
     """Load what `full_state()` returned into a plain, DDP-ready or FSDP-sharded model."""
-    from torch.distributed.checkpoint.state_dict import (StateDictOptions, set_model_state_dict,
-                                                         set_optimizer_state_dict)
+    # lazy: ~0.8 s to import; only FSDP training and its checkpoints need it
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        set_model_state_dict,
+        set_optimizer_state_dict,
+    )
 
     opts = StateDictOptions(full_state_dict=True)
     set_model_state_dict(model, model_state, options=opts)

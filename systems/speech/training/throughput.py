@@ -21,6 +21,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 # Dense bf16 tensor-core peaks per GPU (TFLOPs = 1e12 FLOPs/s), from the vendors' data sheets.
 # Matched in order against torch.cuda.get_device_name(); the first match wins.
@@ -66,7 +67,6 @@ class StepCounter:
         """A FlopCounterMode for the first step of a window (`step` = steps done before it), else a no-op."""
         if step % self.every and self.frames:
             return nullcontext()
-        from torch.utils.flop_counter import FlopCounterMode
 
         self._mode = FlopCounterMode(display=False)
         return self._mode

@@ -53,12 +53,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from ttsbench.configio import from_dict, to_dict
 from ttsbench.errors import InputError
+from ttsbench.systems.speech.frontend import PhoneFrontend
+from ttsbench.systems.speech.tokenizer import build_tokenizer, load_tokenizer
 from ttsbench.systems.speech.training import checkpoint as ckpt
 from ttsbench.systems.speech.training import distributed as D
 from ttsbench.systems.speech.training.batching import DataPosition, iterate_batches
-from ttsbench.configio import to_dict
 from ttsbench.systems.speech.training.data import CachedData, PhoneEncoder, build_cache, read_manifest
+from ttsbench.systems.speech.training.throughput import StepCounter, peak_tflops
 
 CHECKPOINT_FORMAT = "ttsbench.ditar.train/1"
 
@@ -122,8 +125,6 @@ def model_config(config_class: type, table: Mapping[str, Any], latent_dim: int, 
     the phone table grows to the front end's size unless `[model] phone_vocab` says otherwise
     (then it must be large enough).
     """
-    from ttsbench.configio import from_dict
-
     values = dict(table)
     size = values.pop("size", None)
     base = config_class()
@@ -146,15 +147,11 @@ def model_config(config_class: type, table: Mapping[str, Any], latent_dim: int, 
 
 def build_frontend() -> PhoneEncoder:
     """The model's G2P front end (phone ids > 0; 0 is padding)."""
-    from ttsbench.systems.speech.frontend import PhoneFrontend
-
     return PhoneFrontend()
 
 
 def resolve_tokenizer(source: str, device: torch.device) -> Any:
     """A saved tokenizer folder, or a registered tokenizer built with its default config."""
-    from ttsbench.systems.speech.tokenizer import build_tokenizer, load_tokenizer
-
     path = Path(source).expanduser()
     tok = load_tokenizer(path, map_location=device) if path.is_dir() else build_tokenizer(source).eval()
     if not path.is_dir() and any(True for _ in tok.parameters()):
@@ -304,8 +301,6 @@ class _Log:
     """
 
     def __init__(self, cfg: TrainConfig, rt: D.Runtime) -> None:
-        from ttsbench.systems.speech.training.throughput import StepCounter, peak_tflops
-
         self.cfg, self.rt = cfg, rt
         self.sums: dict[str, float] = {}
         self.count, self.frames, self.tick = 0, 0, time.perf_counter()

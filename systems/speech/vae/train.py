@@ -22,19 +22,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile as sf
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from ttsbench.audio import resample
+from ttsbench.configio import to_dict
 from ttsbench.errors import InputError
 from ttsbench.plugins import TRAINERS, Trainer
 from ttsbench.systems.speech.training import checkpoint as ckpt
 from ttsbench.systems.speech.training import distributed as D
-from ttsbench.configio import to_dict
 from ttsbench.systems.speech.training.data import read_manifest
 from ttsbench.systems.speech.vae.config import DiscriminatorConfig, VAEConfig, VAELossConfig
 from ttsbench.systems.speech.vae.discriminators import Discriminators
-from ttsbench.systems.speech.vae.losses import (MultiResolutionSpectralLoss, discriminator_loss,
-                                               feature_matching_loss, generator_adv_loss, kl_divergence)
+from ttsbench.systems.speech.vae.losses import (
+    MultiResolutionSpectralLoss,
+    discriminator_loss,
+    feature_matching_loss,
+    generator_adv_loss,
+    kl_divergence,
+)
 from ttsbench.systems.speech.vae.model import VAETokenizer
 
 CHECKPOINT_FORMAT = "ttsbench.vae.train/1"
@@ -86,10 +93,6 @@ class SegmentBatches(Dataset):
         return torch.stack([self._segment(self.files[i], rng) for i in picks])
 
     def _segment(self, file: tuple[Path, int, int], rng: np.random.Generator) -> torch.Tensor:
-        import soundfile as sf
-
-        from ttsbench.audio import resample
-
         path, frames, sr = file
         target_sr, seg = self.cfg.vae.sample_rate, self.cfg.segment_samples
         need = math.ceil(seg * sr / target_sr) + 8  # source samples for one segment, a little slack
@@ -102,8 +105,6 @@ class SegmentBatches(Dataset):
 
 
 def _files(manifest: Path) -> list[tuple[Path, int, int]]:
-    import soundfile as sf
-
     out = []
     for entry in read_manifest(manifest, need_text=False):
         if not entry.wav.is_file():
