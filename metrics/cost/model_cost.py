@@ -57,3 +57,8 @@ class ModelCost:
         if size.lower() not in self.sizes:
             raise InputError(f"unknown {self.label} size {size!r}; choose one of {', '.join(self.sizes)}")
         return self.sizes[size.lower()]
+
+
+def parameter_count(*parts: Any) -> int:
+    """Parameters of modules (or bare parameters), e.g. for a `ModelCost.parameters` breakdown."""
+    return sum(p.numel() for m in parts for p in (m.parameters() if hasattr(m, "parameters") else [m]))

@@ -23,7 +23,7 @@ import torch
 from ttsbench.errors import InputError
 from ttsbench.metrics.cost.analytic import effective_nfe, setup_scope
 from ttsbench.metrics.cost.counted import CountedCost, Counter, count_torch, total_of
-from ttsbench.metrics.cost.model_cost import ModelCost
+from ttsbench.metrics.cost.model_cost import ModelCost, parameter_count
 from ttsbench.metrics.cost.spec import ArchSpec, Block, CostSetup, Length, resolve_terms
 from ttsbench.metrics.cost.speed import DTYPES, SpeedConfig, maybe_compile
 from ttsbench.plugins import ARCHS, MODELS
@@ -233,8 +233,7 @@ def parameters(cfg: DiSTARConfig) -> dict[str, int]:
     with torch.device("meta"):
         model = DiSTAR(cfg)
 
-    def n(*modules: Any) -> int:
-        return sum(p.numel() for m in modules for p in (m.parameters() if hasattr(m, "parameters") else [m]))
+    n = parameter_count
 
     mdm = model.mdm
     parts = {"phone_table": n(model.phone_embed), "code_tables": n(model.agg_embed, mdm.embed),

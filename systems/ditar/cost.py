@@ -18,7 +18,7 @@ import torch
 
 from ttsbench.metrics.cost.analytic import setup_scope
 from ttsbench.metrics.cost.counted import CountedCost, Counter, count_torch, total_of
-from ttsbench.metrics.cost.model_cost import ModelCost
+from ttsbench.metrics.cost.model_cost import ModelCost, parameter_count
 from ttsbench.metrics.cost.spec import ArchSpec, Block, CostSetup, Length, resolve_terms
 from ttsbench.metrics.cost.speed import DTYPES, SpeedConfig, maybe_compile
 from ttsbench.plugins import ARCHS, MODELS
@@ -142,8 +142,7 @@ def parameters(cfg: DiTARConfig) -> dict[str, int]:
     with torch.device("meta"):
         model = DiTAR(cfg)
 
-    def n(module: torch.nn.Module) -> int:
-        return sum(p.numel() for p in module.parameters())
+    n = parameter_count
 
     parts = {"phone_table": n(model.phone_embed), "encoder": n(model.encoder), "lm": n(model.lm),
              "stop_head": n(model.stop_head), "locdit": n(model.locdit)}

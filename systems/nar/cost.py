@@ -19,7 +19,7 @@ import torch
 from ttsbench.errors import InputError
 from ttsbench.metrics.cost.analytic import setup_scope
 from ttsbench.metrics.cost.counted import CountedCost, Counter, count_torch, total_of
-from ttsbench.metrics.cost.model_cost import ModelCost
+from ttsbench.metrics.cost.model_cost import ModelCost, parameter_count
 from ttsbench.metrics.cost.spec import ArchSpec, Block, CostSetup, Length, resolve_terms
 from ttsbench.metrics.cost.speed import DTYPES, SpeedConfig, maybe_compile, text_tokens
 from ttsbench.plugins import ARCHS, MODELS
@@ -123,8 +123,7 @@ def parameters(cfg: NARConfig) -> dict[str, int]:
     with torch.device("meta"):
         model = NARDiT(cfg)
 
-    def n(module: torch.nn.Module) -> int:
-        return sum(p.numel() for p in module.parameters())
+    n = parameter_count
 
     parts = {"text_table": n(model.text_emb), "in_proj": n(model.in_proj), "time_mlp": n(model.time),
              "backbone": n(model.backbone), "out_proj": n(model.out_proj)}
