@@ -25,7 +25,8 @@ APP = ("ttsbench.cli", "ttsbench.__main__", "ttsbench.commands", "ttsbench.pipel
        "ttsbench.scoring", "ttsbench.sweep", "ttsbench.corpus", "ttsbench.testing")
 CORE = ("ttsbench", "ttsbench.errors", "ttsbench.types", "ttsbench.registry", "ttsbench.plugins", "ttsbench.options",
         "ttsbench.configio", "ttsbench.audio", "ttsbench.store", "ttsbench.schema", "ttsbench.jsonfields",
-        "ttsbench.spec", "ttsbench.prompt_sets", "ttsbench.console", "ttsbench.cli_options", "ttsbench.sentences")
+        "ttsbench.spec", "ttsbench.prompt_sets", "ttsbench.console", "ttsbench.cli_options", "ttsbench.sentences",
+        "ttsbench.paths")
 ALLOWED = {
     "core": {"core"},
     "metrics": {"core", "metrics"},
