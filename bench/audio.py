@@ -8,7 +8,8 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from ttsbench.errors import InputError, SynthesisError
+from ttsbench.errors import InputError, SynthesisError, first_line
+from ttsbench.paths import temp_path
 
 
 def read_audio(path: str | Path, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
@@ -22,7 +23,7 @@ def read_audio(path: str | Path, sample_rate: int | None = None) -> tuple[np.nda
     try:
         wav, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as err:  # soundfile raises LibsndfileError / RuntimeError / TypeError
-        raise InputError(f"cannot read audio {path}: {str(err).splitlines()[0]}") from None
+        raise InputError(f"cannot read audio {path}: {first_line(err)}") from None
     if wav.shape[0] == 0:
         raise InputError(f"audio file is empty: {path}")
     mono = wav.mean(axis=1) if wav.shape[1] > 1 else wav[:, 0]
@@ -43,8 +44,12 @@ def write_audio(path: str | Path, wav: np.ndarray, sample_rate: int) -> None:
     """Write float32 mono as 16-bit PCM wav, atomically (a crash never leaves half a file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    sf.write(str(tmp), np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
+    tmp = temp_path(path)
+    try:
+        sf.write(str(tmp), np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
+    except (OSError, RuntimeError) as err:  # libsndfile says "System error." for a full or read-only disk
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {path}: {first_line(err)} (is the disk full or read-only?)") from None
     tmp.replace(path)
 
 

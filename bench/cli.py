@@ -24,6 +24,10 @@ EPILOG = """examples:
   ttsbench check RUN_DIR --baseline baseline.json
   ttsbench flops --system 'ditar-*' --nfe 10            analytic FLOPs of every DiTAR size, 10 LocDiT calls
   ttsbench bitrate --system distar-base:checkpoint=PATH --prompt-set demo --metrics duration   (L' = 1..J)
+
+exit status: 0 done; 1 a job finished but scored nothing (run, score, demo) or a regression (check);
+2 bad input, one line on stderr (a name, an option, a file, a folder in use); 130 interrupted.
+docs/reliability.md says how each kind of bad input is reported.
 """
 
 
@@ -52,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except TTSBenchError as err:
         print(f"ttsbench: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full or read-only disk, a permission: the environment, not a bug of ours
+        where = f" {err.filename}" if err.filename else ""
+        print(f"ttsbench: error: cannot access{where}: {err.strerror or err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ttsbench: interrupted; re-run the same command to resume", file=sys.stderr)

@@ -33,6 +33,7 @@ import soundfile as sf
 
 from ttsbench.audio import resample, write_audio
 from ttsbench.errors import InputError
+from ttsbench.paths import temp_path
 from ttsbench.plugins import SYSTEMS
 from ttsbench.sentences import sentences
 from ttsbench.types import LoadContext, SystemSpec
@@ -133,6 +134,6 @@ def _check_settings(path: Path, settings: dict[str, object]) -> None:
 
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+    tmp = temp_path(path)
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)

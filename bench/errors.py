@@ -32,3 +32,10 @@ class MissingDependencyError(TTSBenchError):
 
 class SynthesisError(TTSBenchError):
     """A system produced unusable audio for one utterance (NaN, silence, empty)."""
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when it has none (a bare
+    IndexError, an empty OSError): what a one-line error quotes from a library's exception."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

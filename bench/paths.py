@@ -11,7 +11,10 @@ output root, whatever a spec, a flag or a prompt set says.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import uuid
+from pathlib import Path
 
 from ttsbench.errors import InputError
 
@@ -41,3 +44,9 @@ def path_component(name: str, what: str, *, encode: bool = False) -> str:
     plain = re.sub(r"[^A-Za-z0-9._+\-]+", "_", text).replace("..", "_").lstrip("._+-")[:MAX_LENGTH - 9]
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return f"{plain or 'x'}-{digest}"
+
+
+def temp_path(path: Path) -> Path:
+    """A temporary name beside `path` that no other process or thread uses (`<name>.<pid>.<random>.part`),
+    for write-then-rename: two writers of one file never share a half-written temp file."""
+    return path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")

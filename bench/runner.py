@@ -23,8 +23,9 @@ import torch
 from ttsbench import __version__
 from ttsbench.audio import check_output, write_audio
 from ttsbench.console import progress as progress_bar
-from ttsbench.errors import TTSBenchError
+from ttsbench.errors import TTSBenchError, first_line
 from ttsbench.metrics.cost import system_cost
+from ttsbench.paths import path_component
 from ttsbench.plugins import SYSTEMS
 from ttsbench.prompt_sets import PromptSet, load_prompt_set
 from ttsbench.schema import (
@@ -54,7 +55,7 @@ class RunPaths:
         return self.root / "wavs"
 
     def wav(self, utt_id: str) -> Path:
-        return self.wavs / f"{utt_id}.wav"
+        return self.wavs / f"{path_component(utt_id, 'utterance id')}.wav"
 
     @property
     def synth(self) -> Path:
@@ -90,9 +91,11 @@ def prepare(spec: RunSpec) -> tuple[PromptSet, list[Prompt], RunPaths]:
 
 
 def run_paths(spec: RunSpec, pset: PromptSet) -> RunPaths:
-    """The run directory of `spec` on the loaded prompt set `pset` (same spec, same dir)."""
-    safe_system = spec.system.name.replace("/", "_")
-    return RunPaths(Path(spec.out) / pset.name / safe_system / spec.run_id(pset.checksum))
+    """The run directory of `spec` on the loaded prompt set `pset` (same spec, same dir); every name
+    in it is a plain file name (`ttsbench.paths`), so nothing is written outside `spec.out`."""
+    return RunPaths(Path(spec.out) / path_component(pset.name, "prompt-set name")
+                    / path_component(spec.system.name, "system name")
+                    / path_component(spec.run_id(pset.checksum), "run id"))
 
 
 def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, *, system: SystemEntry | None = None,
@@ -175,8 +178,8 @@ def _synthesize_batch(system: Any, batch: Sequence[Prompt], seed: int, paths: Ru
 
 
 def _failed(prompt: Prompt, seed: int, err: BaseException) -> SynthRow:
-    message = str(err) if isinstance(err, TTSBenchError) else f"{type(err).__name__}: {err}"
-    return SynthRow(utt_id=prompt.utt_id, seed=seed, status=FAILED, error=message.splitlines()[0])
+    message = first_line(err) if isinstance(err, TTSBenchError) else f"{type(err).__name__}: {first_line(err)}"
+    return SynthRow(utt_id=prompt.utt_id, seed=seed, status=FAILED, error=message)
 
 
 def _system_cost(system: Any) -> CostEntry | None:

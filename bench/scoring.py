@@ -15,7 +15,7 @@ import pandas as pd
 
 from ttsbench.audio import read_audio
 from ttsbench.console import progress as progress_bar
-from ttsbench.errors import InputError, TTSBenchError
+from ttsbench.errors import InputError, TTSBenchError, first_line
 from ttsbench.metrics.base import Need
 from ttsbench.plugins import METRICS
 from ttsbench.schema import FAILED, OK, CostEntry, MetricEntry, MetricSummary, ScoreRow, Summary, SynthCounts
@@ -117,7 +117,7 @@ def _score_chunk(metric: Any, name: str, fp: str, prompts: Sequence[Prompt], wav
             except TTSBenchError:
                 raise
             except Exception as err:
-                rows.append(_row(item.utt_id, name, fp, error=f"{type(err).__name__}: {err}".splitlines()[0]))
+                rows.append(_row(item.utt_id, name, fp, error=f"{type(err).__name__}: {first_line(err)}"))
     return rows
 
 

@@ -11,8 +11,11 @@ Layout (schema_version 2; docs/run-directory.md documents every file and field f
       scores.jsonl  ScoreRow {"utt_id","metric","fingerprint_id","status","error", ...statistics}
       summary.json  Summary: n expected / scored / failed and the aggregates of every metric
 
-JSONL files hold one object per line and are only appended to. A torn last line (a crash mid-write)
-is skipped on read and sealed with a newline before the next append, so nothing is lost or glued.
+JSONL files hold one object per line and are only appended to. A torn last line (a crash mid-write,
+even inside a multi-byte character) or any line that is not a JSON object is skipped on read with a
+warning and sealed with a newline before the next append, so nothing is lost or glued; its row is
+redone. JSON files and wavs are written to a per-process temporary name and renamed. A job holds
+the directory's lock (`ttsbench.locking`) while it writes; docs/reliability.md has the whole list.
 When a key appears twice (a failed utterance retried), the last row wins. Schema-1 directories
 (prompt-set keys named "testset") load too; the next run over one rewrites its JSON files as 2.
 """
@@ -30,29 +33,35 @@ from typing import Any
 import pandas as pd
 
 from ttsbench.errors import InputError
+from ttsbench.paths import temp_path
 from ttsbench.schema import SCHEMA_VERSION, CostEntry, RunManifest, ScoreRow, Summary, SynthRow
 
-__all__ = ["SCHEMA_VERSION", "RunRecord", "append_jsonl", "find_runs", "latest", "latest_scores",
+__all__ = ["SCHEMA_VERSION", "RunRecord", "append_jsonl", "clear_temp_files", "find_runs", "latest", "latest_scores",
            "latest_synth", "load_run", "read_json", "read_jsonl", "read_manifest", "read_summary",
            "scores_frame", "synth_frame", "write_json"]
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """All parsable objects of a JSONL file; unparsable lines (a torn write) are skipped."""
+    """Every JSON object of a JSONL file, in order. A line that is not one (a write torn by a crash,
+    even inside a multi-byte character; bytes that are not UTF-8; valid JSON that is not an object,
+    such as `null` or `[]`) is skipped with one warning for the file, so its row is redone."""
     if not path.is_file():
         return []
     rows, bad = [], 0
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                bad += 1
+    for raw in path.read_bytes().split(b"\n"):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            row = None
+        if isinstance(row, dict):
+            rows.append(row)
+        else:
+            bad += 1
     if bad:
-        warnings.warn(f"{path}: skipped {bad} unreadable line(s) (a torn write); they will be redone",
-                      stacklevel=2)
+        warnings.warn(f"{path}: skipped {bad} unreadable line(s) (a torn write or not a JSON object); "
+                      "their rows will be redone", stacklevel=2)
     return rows
 
 
@@ -76,10 +85,22 @@ def append_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 def write_json(path: Path, obj: Any) -> None:
     """Write JSON atomically (temp file + rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+    tmp = temp_path(path)
     tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default) + "\n",
                    encoding="utf-8")
     tmp.replace(path)
+
+
+def clear_temp_files(root: Path) -> int:
+    """Delete the `*.part` files a killed writer left in a run directory (and its wavs/); returns how
+    many. Call it only while holding the directory's lock: then no live writer owns one."""
+    count = 0
+    for folder in (root, root / "wavs"):
+        if folder.is_dir():
+            for part in folder.glob("*.part"):
+                part.unlink(missing_ok=True)
+                count += 1
+    return count
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -121,15 +142,28 @@ def read_summary(path: Path) -> Summary:
 
 
 def latest_synth(path: Path) -> dict[str, SynthRow]:
-    """The last synth.jsonl row of each utt_id, in first-seen order."""
-    rows = (SynthRow.from_json(r, f"{path}: row {i + 1}") for i, r in enumerate(read_jsonl(path)))
-    return {row.utt_id: row for row in rows}
+    """The last synth.jsonl row of each utt_id, in first-seen order (rows that are not SynthRows skipped)."""
+    return {row.utt_id: row for row in _records(path, SynthRow)}
 
 
 def latest_scores(path: Path) -> dict[tuple[str, str, str | None], ScoreRow]:
     """The last scores.jsonl row of each (utt_id, metric, fingerprint_id), in first-seen order."""
-    rows = (ScoreRow.from_json(r, f"{path}: row {i + 1}") for i, r in enumerate(read_jsonl(path)))
-    return {row.key: row for row in rows}
+    return {row.key: row for row in _records(path, ScoreRow)}
+
+
+def _records(path: Path, record: Any) -> list[Any]:
+    """The rows of a JSONL file as `record`s; an object that is not one (a foreign or hand-edited
+    line: a missing key, a wrong type) is skipped with one warning, so its row is redone."""
+    out, bad = [], []
+    for i, row in enumerate(read_jsonl(path)):
+        try:
+            out.append(record.from_json(row, f"{path}: row {i + 1}"))
+        except InputError as err:
+            bad.append(str(err))
+    if bad:
+        warnings.warn(f"{path}: skipped {len(bad)} row(s) that are not {record.__name__}s (first: {bad[0]}); "
+                      "they will be redone", stacklevel=3)
+    return out
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ttsbench.paths import temp_path
 from ttsbench.store import append_jsonl, read_jsonl
 
 
@@ -96,7 +96,7 @@ class EmbeddingCache:
         vec = np.asarray(vec)
         self._memory[audio] = vec
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
+        tmp = temp_path(path)
         with tmp.open("wb") as f:
             np.save(f, vec)
         tmp.replace(path)

@@ -10,10 +10,15 @@ import abc
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
 
+from ttsbench.errors import InputError, MissingModelError, first_line
 from ttsbench.options import NoOptions, parse_options
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
@@ -25,6 +30,17 @@ def item_rng(seed: int, utt_id: str) -> np.random.Generator:
     """A generator that depends only on (seed, utterance): batching and resuming never change audio."""
     digest = hashlib.sha256(f"{seed}:{utt_id}".encode()).digest()
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def read_safetensors(path: Path, what: str, device: str = "cpu") -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file; a missing, empty or corrupt file is one line naming `what`."""
+    path = Path(path)
+    if not path.is_file():
+        raise MissingModelError(f"{what} not found: {path}")
+    try:
+        return load_file(str(path), device=device)
+    except (SafetensorError, OSError, ValueError) as err:
+        raise InputError(f"cannot read {what} {path}: {first_line(err)} (not a safetensors file?)") from None
 
 
 @dataclass(frozen=True)

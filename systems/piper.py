@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ttsbench.errors import InputError, MissingDependencyError, MissingModelError, SynthesisError
+from ttsbench.errors import InputError, MissingDependencyError, MissingModelError, SynthesisError, first_line
 from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem
@@ -76,7 +76,10 @@ def seedable_graph(model_path: Path) -> tuple[bytes, int]:
     # lazy: an optional backend, imported only when this recipe or system runs
     from onnx import TensorProto, helper
 
-    model = onnx.load(str(model_path))
+    try:
+        model = onnx.load(str(model_path))
+    except Exception as err:  # onnx raises DecodeError / ValueError / its own types for a foreign file
+        raise InputError(f"cannot read Piper voice {model_path}: {first_line(err)} (not an ONNX model?)") from None
     graph, nodes, k = model.graph, [], 0
     for node in graph.node:
         if node.op_type in ("RandomNormal", "RandomUniform", "RandomUniformLike", "Multinomial"):
@@ -179,7 +182,10 @@ class PiperJoe(TTSSystem):
         from piper.config import PiperConfig, SynthesisConfig
 
         model, config_path = voice_files(spec)
-        config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+        try:
+            config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as err:  # JSON syntax, or a key Piper needs is absent
+            raise InputError(f"{config_path} is not a Piper voice config: {type(err).__name__} {first_line(err)}") from None
         scales = {"noise_scale": _given(o.noise_scale, config.noise_scale),
                   "noise_w_scale": _given(o.noise_w, config.noise_w_scale),
                   "length_scale": _given(o.length_scale, config.length_scale)}
@@ -191,7 +197,11 @@ class PiperJoe(TTSSystem):
             providers.insert(0, "CUDAExecutionProvider")
         run_options = ort.RunOptions()
         run_options.log_severity_level = 4  # a short-noise retry is expected; keep onnxruntime quiet
-        session = SeededSession(ort.InferenceSession(graph, providers=providers), n_noises, run_options)
+        try:
+            inference = ort.InferenceSession(graph, providers=providers)
+        except Exception as err:  # onnxruntime's Fail / InvalidGraph for an empty or foreign model
+            raise InputError(f"cannot load Piper voice {model}: {first_line(err)}") from None
+        session = SeededSession(inference, n_noises, run_options)
         voice = piper.PiperVoice(config=config, session=session)
         info = {"voice": model.name, "voice_sha256": _sha256(model),
                 "piper_tts": _package_version("piper-tts"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ttsbench.cli_options import add_prompt_set_option, add_run_options
@@ -52,13 +53,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         defaults = resolve_definition(spec.prompt_set).default_metrics
         spec = override(spec, metrics=parse_metrics(",".join(defaults)))
     root = run(spec, progress=not args.quiet)
-    print_summary(root)
-    return 0
+    return print_summary(root)
 
 
-def print_summary(root: Path) -> None:
-    """One line per metric with its primary value, then where the run lives."""
+def print_summary(root: Path) -> int:
+    """One line per metric with its primary value, then where the run lives; returns the exit code:
+    1 when nothing was scored (no utterance synthesized, or no metric scored any), else 0."""
     # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
+    from ttsbench.pipeline import nothing_scored
     from ttsbench.store import read_summary
 
     s = read_summary(root / "summary.json")
@@ -73,3 +75,7 @@ def print_summary(root: Path) -> None:
         print(f"  {name} [{m.fingerprint_id}] {m.primary} = {shown}  "
               f"(scored {m.n_scored}, failed {m.n_failed}){note}")
     print(f"run directory: {root}")
+    if nothing_scored(s):
+        print("ttsbench: nothing was scored (see the failures above); exit status 1", file=sys.stderr)
+        return 1
+    return 0

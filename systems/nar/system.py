@@ -29,13 +29,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 
 from ttsbench.audio import read_audio
 from ttsbench.errors import InputError, MissingModelError
 from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
-from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
+from ttsbench.systems.base import Capabilities, TTSSystem, item_rng, read_safetensors
 from ttsbench.systems.nar.config import NARConfig
 from ttsbench.systems.nar.cost import nar_arch
 from ttsbench.systems.nar.model import NARDiT, text_frames
@@ -165,9 +164,7 @@ def _tokenizer(path: str, ctx: LoadContext) -> Any:
 
 
 def _load_state(model: torch.nn.Module, path: Path) -> None:
-    if not Path(path).is_file():
-        raise MissingModelError(f"NAR checkpoint not found: {path}")
-    state = load_file(str(path))
+    state = read_safetensors(path, "NAR checkpoint")
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise InputError(f"{path}: not a NARDiT state dict of this size "

@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from ttsbench.errors import InputError, MissingModelError
+from ttsbench.errors import InputError, MissingModelError, first_line
+from ttsbench.systems.base import read_safetensors
 from ttsbench.systems.speech.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
 
 TRAIN_FORMAT = "ttsbench.ditar.train/1"
@@ -80,7 +81,7 @@ def _read_training(path: Path) -> LoadedCheckpoint:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for corrupt or foreign files
-        raise InputError(f"cannot read DiTAR checkpoint {path}: {str(err).splitlines()[0]}") from None
+        raise InputError(f"cannot read DiTAR checkpoint {path}: {first_line(err)}") from None
     if not isinstance(raw, dict) or raw.get("format") != TRAIN_FORMAT or "model" not in raw:
         fmt = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
         raise InputError(f"{path}: not a DiTAR training checkpoint (format {fmt!r}, expected {TRAIN_FORMAT!r})")
@@ -96,7 +97,7 @@ def _read_export(directory: Path) -> LoadedCheckpoint:
     if not weights.is_file():
         raise MissingModelError(f"DiTAR weights not found: {weights}")
     tok_dir = directory / TOKENIZER_DIR
-    return LoadedCheckpoint(directory, load_file(str(weights)), dict(meta["model_config"]),
+    return LoadedCheckpoint(directory, read_safetensors(weights, "DiTAR weights"), dict(meta["model_config"]),
                             dict(meta.get("tokenizer") or {}), dict(meta.get("frontend") or {}),
                             tok_dir if tok_dir.is_dir() else None, _file_sha256(weights), str(meta.get("kind", "ditar")))
 

@@ -30,11 +30,13 @@ from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import Tensor, nn
 
 from ttsbench.errors import InputError, MissingModelError
+from ttsbench.paths import temp_path
 from ttsbench.registry import Registry
+from ttsbench.systems.base import read_safetensors
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "tokenizer.json"
@@ -156,7 +158,7 @@ def load_tokenizer(directory: str | Path, *, map_location: str | torch.device = 
     if expected:
         if not weights.is_file():
             raise MissingModelError(f"tokenizer {meta['name']!r} at {directory}: {WEIGHTS_FILE} is missing")
-        state = load_file(str(weights), device=str(map_location))
+        state = read_safetensors(weights, f"weights of tokenizer {meta['name']!r}", str(map_location))
         missing, unexpected = tok.load_state_dict(state, strict=False)
         missing = [k for k in missing if k not in tok.derived_buffers()]
         if missing or unexpected:
@@ -179,6 +181,6 @@ def _tuples(value: Any) -> Any:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".part")
+    tmp = temp_path(path)
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)

@@ -8,19 +8,19 @@ temporary name and renamed, so a crash never leaves a torn file that resume woul
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import random
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ttsbench.errors import InputError
+from ttsbench import locking
+from ttsbench.errors import InputError, first_line
+from ttsbench.paths import temp_path
 
 CKPT_DIR = "checkpoints"
 _STEP_RE = re.compile(r"^step_(\d{7,})\.pt$")
@@ -66,7 +66,7 @@ def save_checkpoint(path: Path, payload: dict[str, Any], *, keep_last: int = 0) 
     """Write `payload` atomically; with keep_last > 0, delete all but the newest `keep_last`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+    tmp = temp_path(path)
     torch.save(payload, tmp)
     os.replace(tmp, path)
     if keep_last > 0:
@@ -97,7 +97,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises several types for corrupt or foreign files
-        raise InputError(f"cannot read checkpoint {path}: {str(err).splitlines()[0]}") from None
+        raise InputError(f"cannot read checkpoint {path}: {first_line(err)}") from None
 
 
 def git_sha() -> str:
@@ -121,33 +121,8 @@ def _tuplify(value: Any) -> Any:
     return tuple(_tuplify(v) for v in value) if isinstance(value, (tuple, list)) else value
 
 
-@contextlib.contextmanager
-def exclusive(out_dir: Path, *, enabled: bool = True) -> Iterator[None]:
-    """Hold `<out>/train.lock` while training, so two jobs never write one folder's checkpoints.
-
-    An advisory lock (flock): the OS drops it when the process dies, so a crash never leaves a stale
-    lock behind. A second job on the same folder fails at once with the holder's pid. Under torchrun
-    only rank 0 takes it (`enabled=rt.is_main`): the ranks of one job share the folder.
-    """
-    if not enabled:
-        yield
-        return
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / "train.lock", "a+", encoding="utf-8") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            holder = fh.read().strip() or "unknown"
-            raise InputError(f"{out_dir} is in use by another training process (pid {holder}); "
-                             f"wait for it or choose another out folder") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def exclusive(out_dir: Path, *, enabled: bool = True) -> contextlib.AbstractContextManager[None]:
+    """Hold `<out>/train.lock` while training, so two jobs never write one folder's checkpoints
+    (`ttsbench.locking`: released by the OS when the process dies; a second job fails at once with
+    the holder's pid). Under torchrun only rank 0 takes it (`enabled=rt.is_main`)."""
+    return locking.exclusive(out_dir, "train.lock", what="training process", enabled=enabled)

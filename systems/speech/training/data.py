@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from ttsbench.audio import read_audio
 from ttsbench.errors import InputError
+from ttsbench.paths import temp_path
 from ttsbench.systems.speech.batch import SpeechBatch
 
 SHARD_SIZE = 256  # utterances per cache shard
@@ -161,7 +162,7 @@ def _build_latent_shard(entries: Sequence[ManifestEntry], rows: range, folder: P
         latents = latents if not latents.is_floating_point() else latents.float()  # discrete codes stay integers
         tensors[str(row)] = latents.cpu().contiguous()
         index.append({"id": entries[row].id, "frames": int(latents.shape[0])})
-    part = target.with_name(target.name + ".part")
+    part = temp_path(target)
     save_file(tensors, str(part))
     part.replace(target)
     _write_json(folder / f"shard_{shard:05d}.json", index)
@@ -237,7 +238,7 @@ def _write_meta(folder: Path, meta: dict[str, Any]) -> None:
 
 
 def _write_json(path: Path, value: Any) -> None:
-    part = path.with_name(path.name + ".part")
+    part = temp_path(path)
     part.write_text(json.dumps(value), encoding="utf-8")
     part.replace(path)
 

@@ -26,7 +26,7 @@ APP = ("ttsbench.cli", "ttsbench.__main__", "ttsbench.commands", "ttsbench.pipel
 CORE = ("ttsbench", "ttsbench.errors", "ttsbench.types", "ttsbench.registry", "ttsbench.plugins", "ttsbench.options",
         "ttsbench.configio", "ttsbench.audio", "ttsbench.store", "ttsbench.schema", "ttsbench.jsonfields",
         "ttsbench.spec", "ttsbench.prompt_sets", "ttsbench.console", "ttsbench.cli_options", "ttsbench.sentences",
-        "ttsbench.paths")
+        "ttsbench.paths", "ttsbench.locking")
 ALLOWED = {
     "core": {"core"},
     "metrics": {"core", "metrics"},
