@@ -84,7 +84,7 @@ def prepare(spec: RunSpec) -> tuple[PromptSet, list[Prompt], RunPaths]:
         raise TTSBenchError(f"--limit must be >= 0, got {spec.limit}")
     if spec.batch_size < 1:
         raise TTSBenchError(f"--batch-size must be >= 1, got {spec.batch_size}")
-    pset = load_prompt_set(spec.prompt_set, audio_root=spec.audio_root)
+    pset = load_prompt_set(spec.prompt_set, audio_root=spec.audio_root, limit=spec.limit)
     prompts = list(pset.prompts if spec.limit is None else pset.prompts[: spec.limit])
     return pset, prompts, run_paths(spec, pset)
 
