@@ -92,7 +92,7 @@ def prepare(spec: RunSpec) -> tuple[PromptSet, list[Prompt], RunPaths]:
 def run_paths(spec: RunSpec, pset: PromptSet) -> RunPaths:
     """The run directory of `spec` on the loaded prompt set `pset` (same spec, same dir)."""
     safe_system = spec.system.name.replace("/", "_")
-    return RunPaths(Path(spec.out) / pset.name / safe_system / spec.run_id(pset.checksum))
+    return RunPaths(Path(spec.out) / pset.name / safe_system / spec.run_id(pset.checksum, pset.key))
 
 
 def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, *, system: SystemEntry | None = None,
@@ -108,7 +108,7 @@ def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, *, system: S
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     old = read_manifest(paths.manifest) if paths.manifest.is_file() else RunManifest()
     manifest = RunManifest(
-        run_id=paths.root.name, spec=spec, identity=spec.identity(pset.checksum),
+        run_id=paths.root.name, spec=spec, identity=spec.identity(pset.checksum, pset.key),
         ttsbench_version=__version__, git=git_info(), python=platform.python_version(),
         platform=platform.platform(), torch=torch.__version__, device=device_name(spec.device),
         prompt_set=PromptSetInfo(name=pset.name, checksum=pset.checksum, n=len(pset.prompts),

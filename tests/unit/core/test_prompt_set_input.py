@@ -1,6 +1,6 @@
-"""Bad prompt sets and manifests (issue 13, items 1, 5, 9, 10, 11, 14): every problem is a line
+"""Bad prompt sets and manifests (issue 13, items 1, 5, 9, 10, 11, 13, 14): every problem is a line
 `file:line: what` (exit 2, no traceback), all of them at once; only the rows that will run are checked;
-nothing is written outside `--out`."""
+nothing is written outside `--out`; one manifest is one run directory however its path is spelt."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from ttsbench.cli import main
 from ttsbench.errors import TTSBenchError
 from ttsbench.paths import is_plain
 from ttsbench.prompt_sets import PromptSetProblems, load_prompt_set
+from ttsbench.runner import run_paths
+from ttsbench.spec import RunSpec
+from ttsbench.types import SystemSpec
 
 
 def row(utt: str, wav: str = "p0.wav", text: str = "a target sentence") -> str:
@@ -256,6 +259,31 @@ def test_bad_definition_files_are_one_line(tiny_manifest, tmp_path, capsys, body
     definition.write_text(body)
     assert run_tone(tmp_path / "out", definition) == 2
     assert message in one_error_line(capsys)
+
+
+# 13: one manifest, one run directory, however its path is spelt
+
+
+def test_manifest_spellings_share_one_run_directory(tiny_manifest, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tiny_manifest.parent)
+    out = tmp_path / "out"
+    for spelling in ("manifest.jsonl", "./manifest.jsonl", str(tiny_manifest), "../set/manifest.jsonl"):
+        assert run_tone(out, spelling) == 0
+    assert len(list(out.rglob("run.json"))) == 1
+    # a copy elsewhere is another manifest: its own run, even with the same content
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "manifest.jsonl").write_text(tiny_manifest.read_text())
+    for i in range(3):
+        (tmp_path / "copy" / f"p{i}.wav").write_bytes((tiny_manifest.parent / f"p{i}.wav").read_bytes())
+    assert run_tone(out, tmp_path / "copy" / "manifest.jsonl") == 0
+    assert len(list(out.rglob("run.json"))) == 2
+
+
+def test_registered_sets_keep_their_run_ids():
+    spec = RunSpec(system=SystemSpec("tone"), prompt_set="demo")
+    pset = load_prompt_set("demo")
+    assert pset.key == "demo"
+    assert run_paths(spec, pset).root.name == spec.run_id(pset.checksum)  # the id before keys existed
 
 
 # 14: utterance ids follow the one rule of ttsbench.paths, matched in full
