@@ -81,7 +81,7 @@ def score_dir(wav_dir: Path, prompt_set: str, metrics: Sequence[MetricSpec], *, 
     wav_dir = Path(wav_dir).resolve()
     if not wav_dir.is_dir():
         raise InputError(f"not a directory: {wav_dir}")
-    pset = load_prompt_set(prompt_set, audio_root=audio_root)
+    pset = load_prompt_set(prompt_set, audio_root=audio_root, limit=limit)
     prompts = list(pset.prompts if limit is None else pset.prompts[:limit])
     missing = [p.utt_id for p in prompts if not (wav_dir / f"{p.utt_id}.wav").exists()]
     if missing and not allow_missing:
@@ -117,10 +117,10 @@ def rescore(run_dir: Path, metrics: Sequence[MetricSpec] | None = None, *, limit
         raise InputError(f"--limit must be >= 0, got {spec.limit}")
     for m in spec.metrics:
         build_metric(m)
-    pset = load_prompt_set(spec.prompt_set, audio_root=spec.audio_root)
+    pset = load_prompt_set(spec.prompt_set, audio_root=spec.audio_root, limit=spec.limit)
     prompts = list(pset.prompts if spec.limit is None else pset.prompts[: spec.limit])
     external = manifest.system.external_dir if manifest.system else None
-    expected = external_run_id(Path(external), pset) if external else spec.run_id(pset.checksum)
+    expected = external_run_id(Path(external), pset) if external else spec.run_id(pset.checksum, pset.key)
     if expected != run_dir.name:
         raise InputError(f"{run_dir}: its run.json describes another run (its spec and prompt set give run id "
                          f"{expected}, the folder is {run_dir.name}): restore run.json, or start that run with "

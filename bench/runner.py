@@ -85,7 +85,7 @@ def prepare(spec: RunSpec) -> tuple[PromptSet, list[Prompt], RunPaths]:
         raise TTSBenchError(f"--limit must be >= 0, got {spec.limit}")
     if spec.batch_size < 1:
         raise TTSBenchError(f"--batch-size must be >= 1, got {spec.batch_size}")
-    pset = load_prompt_set(spec.prompt_set, audio_root=spec.audio_root)
+    pset = load_prompt_set(spec.prompt_set, audio_root=spec.audio_root, limit=spec.limit)
     prompts = list(pset.prompts if spec.limit is None else pset.prompts[: spec.limit])
     return pset, prompts, run_paths(spec, pset)
 
@@ -95,7 +95,7 @@ def run_paths(spec: RunSpec, pset: PromptSet) -> RunPaths:
     in it is a plain file name (`ttsbench.paths`), so nothing is written outside `spec.out`."""
     return RunPaths(Path(spec.out) / path_component(pset.name, "prompt-set name")
                     / path_component(spec.system.name, "system name")
-                    / path_component(spec.run_id(pset.checksum), "run id"))
+                    / path_component(spec.run_id(pset.checksum, pset.key), "run id"))
 
 
 def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, *, system: SystemEntry | None = None,
@@ -111,7 +111,7 @@ def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, *, system: S
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     old = read_manifest(paths.manifest) if paths.manifest.is_file() else RunManifest()
     manifest = RunManifest(
-        run_id=paths.root.name, spec=spec, identity=spec.identity(pset.checksum),
+        run_id=paths.root.name, spec=spec, identity=spec.identity(pset.checksum, pset.key),
         ttsbench_version=__version__, git=git_info(), python=platform.python_version(),
         platform=platform.platform(), torch=torch.__version__, device=device_name(spec.device),
         prompt_set=PromptSetInfo(name=pset.name, checksum=pset.checksum, n=len(pset.prompts),

@@ -1,8 +1,9 @@
 """Run specifications: typed, frozen, parsed from the CLI or a TOML file at the edge of the program.
 
-The run id is a hash of what determines the generated audio: system spec, prompt set (name and
-checksum) and seed. `limit`, batch size, device and the metric list are not in it: a larger limit
-or a new metric continues the same run directory instead of starting another.
+The run id is a hash of what determines the generated audio: system spec, prompt set (name, or a
+manifest's resolved path, and checksum) and seed. `limit`, batch size, device and the metric list
+are not in it: a larger limit or a new metric continues the same run directory instead of starting
+another.
 """
 
 from __future__ import annotations
@@ -57,17 +58,20 @@ class RunSpec:
     cache_dir: Path | None = None
     allow_download: bool = False
 
-    def identity(self, prompt_set_checksum: str) -> dict[str, Any]:
+    def identity(self, prompt_set_checksum: str, prompt_set_key: str | None = None) -> dict[str, Any]:
         """What the run id hashes: everything that determines the generated audio.
 
         The key names are frozen ("testset" predates the name "prompt set"): renaming them would
         give every existing run directory a new id, and re-runs would no longer resume.
+        `prompt_set_key` is the loaded set's `PromptSet.key` (a manifest's resolved path, so that
+        however its path is spelt it is one run; a registered set's name as given); None: the
+        spec's `prompt_set` as written.
         """
-        return {"system": self.system.to_json(), "testset": self.prompt_set,
+        return {"system": self.system.to_json(), "testset": prompt_set_key or self.prompt_set,
                 "testset_checksum": prompt_set_checksum, "seed": self.seed}
 
-    def run_id(self, prompt_set_checksum: str) -> str:
-        blob = json.dumps(self.identity(prompt_set_checksum), sort_keys=True).encode()
+    def run_id(self, prompt_set_checksum: str, prompt_set_key: str | None = None) -> str:
+        blob = json.dumps(self.identity(prompt_set_checksum, prompt_set_key), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def to_json(self) -> dict[str, Any]:
