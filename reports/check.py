@@ -184,7 +184,7 @@ def read_baseline(path: Path) -> Baseline:
         raise InputError(f"baseline {path} must be an object with a 'checks' list")
     for where, number in _non_finite(doc):
         raise InputError(f"baseline {path}: {where} is {number}; every number in a baseline must be "
-                         "finite (NaN passes every comparison)")
+                         "finite (NaN compares false with everything, inf swamps any tolerance)")
     version = doc.get("schema_version", 1)
     if not isinstance(version, int) or isinstance(version, bool):
         raise InputError(f"baseline {path}: schema_version must be an integer, got {version!r}")
