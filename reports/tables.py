@@ -31,6 +31,7 @@ import pandas as pd
 
 from ttsbench.reports.records import QUOTED, RTF, TFLOPS, Cell, Row, load_rows, row_from_run
 from ttsbench.reports.render import to_html, to_latex, to_markdown
+from ttsbench.reports.tabular import csv_text
 
 __all__ = ["build_table", "to_csv", "to_html", "to_latex", "to_markdown", "column_keys"]
 
@@ -154,5 +155,11 @@ def column_keys(df: pd.DataFrame) -> list[str]:
 
 
 def to_csv(df: pd.DataFrame) -> str:
-    """Machine-readable CSV: numbers unformatted, CI, group (fingerprint) and counts in own columns."""
-    return df.to_csv(index=False, float_format="%.10g")
+    """Machine-readable CSV: numbers unformatted, CI, group (fingerprint) and counts in own columns.
+
+    Text cells and headers (system, prompt set, group, path, metric names) pass the spreadsheet-
+    injection guard `csv_text`; numeric columns are written as they are.
+    """
+    text = df.select_dtypes(include="object").columns
+    safe = df.assign(**{c: df[c].map(csv_text) for c in text}) if len(text) else df
+    return safe.rename(columns=csv_text).to_csv(index=False, float_format="%.10g")

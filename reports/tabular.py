@@ -14,6 +14,11 @@ Formats, spelt the same in every command's `--format`:
     json    the raw rows as a JSON list (or the command's JSON document)
     latex   a booktabs tabular (text escaped)
     html    an HTML table (text escaped)
+
+Names in the rows come from run directories and prompt sets, so any text may be hostile. In `md`
+every cell, the title and the notes go through `ttsbench.reports.dialects.md_text` (one line, no
+link, image, HTML tag or cell split; a command's own code spans survive). In `csv` every text cell
+and header goes through `csv_text`, the spreadsheet-injection guard; numbers are left as they are.
 """
 
 from __future__ import annotations
@@ -22,10 +27,13 @@ import csv
 import html
 import io
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tabulate import tabulate
+
+from ttsbench.reports.dialects import md_text
 
 FORMATS = ("table", "md", "csv", "json", "latex", "html")
 TEXT_FORMATS = ("table", "md", "latex", "html")
@@ -40,7 +48,7 @@ def render_table(header: Sequence[str], body: Sequence[Sequence[Any]], fmt: str 
     """
     if fmt not in _TABLEFMT:
         raise ValueError(f"render_table: format {fmt!r}; one of {', '.join(TEXT_FORMATS)}")
-    cell = _md_cell if fmt == "md" else str  # a bare '|' would split a Markdown cell; tabulate leaves it
+    cell = md_text if fmt == "md" else str  # tabulate leaves Markdown text as it is
     table = tabulate([[cell(c) for c in row] for row in body], headers=[cell(h) for h in header],
                      tablefmt=_TABLEFMT[fmt], disable_numparse=True)
     if fmt == "html":
@@ -51,6 +59,8 @@ def render_table(header: Sequence[str], body: Sequence[Sequence[Any]], fmt: str 
         top = "".join(f"% {line}\n" for line in title)
         bottom = "".join(f"% {n}\n" for n in notes)
         return top + table + "\n" + bottom
+    if fmt == "md":
+        title, notes = [md_text(line) for line in title], [md_text(n) for n in notes]
     top = "\n".join(title) + ("\n\n" if title and fmt == "md" else "\n" if title else "")
     if fmt == "md":
         bottom = ("\n" + "".join(f"- {n}\n" for n in notes)) if notes else ""
@@ -67,15 +77,11 @@ def render_records(rows: Sequence[Mapping[str, Any]], fmt: str) -> str:
         raise ValueError(f"render_records: format {fmt!r}; json or csv")
     columns = list(dict.fromkeys(k for row in rows for k in row))
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([csv_text(k) for k in columns])
     for row in rows:
-        writer.writerow({k: _csv_cell(row.get(k)) for k in columns})
+        writer.writerow([csv_text(_csv_cell(row.get(k))) for k in columns])
     return buf.getvalue()
-
-
-def _md_cell(value: Any) -> str:
-    return str(value).replace("|", "\\|")
 
 
 def _csv_cell(value: Any) -> Any:
@@ -84,6 +90,28 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, ensure_ascii=False, default=_plain)
     return value
+
+
+# What a spreadsheet reads as the start of a formula (OWASP "CSV injection"); leading blanks do not
+# stop some of them, so the first non-blank character counts.
+_FORMULA_START = ("=", "+", "-", "@")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_text(value: Any) -> Any:
+    """A CSV cell no spreadsheet runs: text that would start a formula gets a leading apostrophe.
+
+    Only text is touched: numbers (and text that is just a number, such as "-2") stay numbers. A
+    carriage return becomes a newline: Python's writer quotes fields with a newline but not one with
+    a lone CR, which readers take for the end of the row.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    head = text.strip()
+    if head.startswith(_FORMULA_START) and not _NUMBER.fullmatch(head):
+        return "'" + text
+    return text
 
 
 def _plain(obj: Any) -> Any:

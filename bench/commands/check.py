@@ -9,15 +9,30 @@ from ttsbench.errors import InputError
 
 DESCRIPTION = """\
 Compare one run's summary.json with a baseline file (JSON, or TOML when it ends in .toml) and print
-one line per gated metric. Exit 0 when nothing regressed, 1 on any regression, 2 on bad input.
+one line per gated metric. Exit 0 when nothing regressed, 1 on any regression or another prompt
+set, 2 on bad input.
 
 A check fails when its value moved in the bad direction (lower-is-better up, higher-is-better down,
 descriptive either way) by more than max(abs, rel x |baseline|); when the run scored more than
-max_dropped fewer utterances than the baseline; or when the recipe fingerprint changed.
+max_dropped fewer utterances than the baseline; when the recipe fingerprint changed; or when the
+run's value is missing, NaN or inf. The whole check fails when the run was made on another prompt
+set than the baseline (run.json's prompt-set checksum differs) unless --allow-other-set is given;
+a baseline or run that records no checksum is "not verified", which check says and goes on.
 
---write-baseline writes the file from this run instead: one check per metric on its primary key,
-rel = 0.05, abs = half the stored 95 % CI width of that key (0 without a CI), max_dropped = 0.
-Edit the file to tune a tolerance."""
+Baseline file (schema 2; schema 1, with run.testset and no checksum, is still read):
+
+  {"schema_version": 2,
+   "run": {"run_id": "...", "system": "...", "n_expected": 40,
+           "prompt_set": {"name": "seedtts-en", "checksum": "sha256:..."}},
+   "checks": [{"metric": "wer-seedtts-en", "key": "wer_macro", "value": 2.31,
+               "higher_is_better": false, "fingerprint_id": "1a2b3c4d5e6f", "n_scored": 40,
+               "abs": 0.2, "rel": 0.05, "max_dropped": 0}]}
+
+Every number must be finite: NaN or inf anywhere (JSON NaN/Infinity, TOML nan/inf) is bad input.
+
+--write-baseline writes the file from this run instead: the prompt set's name and checksum, one
+check per metric on its primary key with its fingerprint_id, rel = 0.05, abs = half the stored 95 %
+CI width of that key (0 without a CI), max_dropped = 0. Edit the file to tune a tolerance."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -27,6 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--baseline", type=Path, required=True, help="baseline file (.json or .toml)")
     p.add_argument("--write-baseline", action="store_true",
                    help="write the baseline from this run and exit 0")
+    p.add_argument("--allow-other-set", action="store_true",
+                   help="compare even when the run's prompt set is not the baseline's (the output says so)")
     p.add_argument("--rel", type=float, default=None,
                    help="with --write-baseline: relative tolerance (default 0.05)")
     p.add_argument("--abs", type=float, default=None, dest="abs_", metavar="ABS",
@@ -51,6 +68,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ttsbench.reports.check import (
         DEFAULT_REL,
         baseline_from_summary,
+        check_prompt_set,
         compare,
         read_baseline,
         write_baseline,
@@ -63,17 +81,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     if record.summary is None:
         raise InputError(f"no summary.json in {record.path}: the run has not been scored")
     if args.write_baseline:
-        doc = baseline_from_summary(record.summary, rel=DEFAULT_REL if args.rel is None else args.rel,
-                                    abs_=args.abs_)
+        if args.allow_other_set:
+            raise InputError("--allow-other-set only applies when checking, not with --write-baseline")
+        doc = baseline_from_summary(record.summary, prompt_set=record.run.prompt_set,
+                                    rel=DEFAULT_REL if args.rel is None else args.rel, abs_=args.abs_)
         write_baseline(args.baseline, doc)
         print(f"wrote baseline {args.baseline} ({len(doc['checks'])} checks from run {record.path})")
         return 0
     if args.rel is not None or args.abs_ is not None:
         raise InputError("--rel/--abs only apply with --write-baseline; "
                          "edit the baseline file to change tolerances")
-    outcomes = compare(record.summary, read_baseline(args.baseline))
-    for outcome in outcomes:
+    baseline = read_baseline(args.baseline)
+    same_set = check_prompt_set(record.run.prompt_set, baseline, allow_other=args.allow_other_set)
+    outcomes = compare(record.summary, baseline.checks)
+    for outcome in (same_set, *outcomes):
         print(outcome.line)
     failed = sum(not o.ok for o in outcomes)
-    print(f"check: {failed} regression(s) in {len(outcomes)} check(s) against {args.baseline}")
-    return 1 if failed else 0
+    verdict = "" if same_set.ok else "FAIL (other prompt set); "
+    print(f"check: {verdict}{failed} regression(s) in {len(outcomes)} check(s) against {args.baseline}")
+    return 1 if failed or not same_set.ok else 0

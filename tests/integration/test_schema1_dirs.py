@@ -172,7 +172,8 @@ def test_schema_1_renders_a_report_and_passes_its_own_check(schema1, tmp_path, c
     assert "| demo" in table and "tone" in table and "100.00" in table and "951f2137298c" in table
     baseline = tmp_path / "baseline.json"
     assert main(["check", str(schema1), "--baseline", str(baseline), "--write-baseline"]) == 0
-    assert json.loads(baseline.read_text())["run"]["testset"] == "demo"
+    recorded = json.loads(baseline.read_text())["run"]["prompt_set"]  # a schema-1 run's set, verifiable
+    assert recorded["name"] == "demo" and recorded["checksum"].startswith("sha256:")
     assert main(["check", str(schema1), "--baseline", str(baseline)]) == 0
     assert "check: 0 regression(s) in 2 check(s)" in capsys.readouterr().out
 

@@ -17,7 +17,8 @@ SIM = {"label": "SIM", "primary": "sim_mean", "higher_is_better": True, "compara
 def write_run(root: Path, system: str, *, prompt_set: str = "tiny-en", wer: float | None = 2.0,
               sim: float | None = 0.6, n: int = 10, failed: int = 0, wer_fp: str = WER["fingerprint_id"],
               flops: float | None = None, scope: str = "analytic: 3 s prompt, 10 s output",
-              rtf: float | None = 0.5, ci: float | None = None, extra_metrics: dict | None = None) -> Path:
+              rtf: float | None = 0.5, ci: float | None = None, extra_metrics: dict | None = None,
+              checksum: str | None = "c0ffee") -> Path:
     """One run directory: run.json, synth.jsonl, scores.jsonl (per-utterance rows) and summary.json."""
     run_id = hashlib.sha256(f"{system}/{prompt_set}/{wer}/{sim}/{wer_fp}".encode()).hexdigest()[:12]
     path = root / prompt_set / system / run_id
@@ -40,7 +41,7 @@ def write_run(root: Path, system: str, *, prompt_set: str = "tiny-en", wer: floa
                     "batch_size": 1},
            "ttsbench_version": "0.1.0", "git": {"sha": "0" * 40, "dirty": False}, "python": "3.11",
            "torch": "2.13.0", "device": "cpu (x86_64)",
-           "testset": {"name": prompt_set, "checksum": "c0ffee", "n": n},
+           "testset": {"name": prompt_set, "checksum": checksum, "n": n},
            "system": {"name": system},
            "metrics": {k: {x: v[x] for x in ("version", "fingerprint_id", "comparable", "higher_is_better",
                                               "primary", "label")} | {"fingerprint": {}}

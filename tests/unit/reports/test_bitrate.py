@@ -57,7 +57,8 @@ def test_sweep_rows_files_and_units(sweep):
     assert csv["layers"].tolist() == [1, 2, 3, 4] and {"duration", "duration_ci_low", "tflops", "rtf"} <= set(csv)
     md = (report / "bitrate.md").read_text()
     fp = doc["metrics"]["duration"]["fingerprint_ids"][0]
-    assert "kbps (40 Hz x L' x log2 16 / 1000)" in md and f"[`duration` {fp}]" in md
+    # brackets are escaped in every Markdown cell (no link can form); they render as written
+    assert "kbps (40 Hz x L' x log2 16 / 1000)" in md and f"\\[`duration` {fp}\\]" in md
     assert "TFLOPs / utt (analytic, A.4 setup)" in md and "RTF (cpu" in md and md.count("\n| ") == 5
     assert printed.splitlines()[0].split()[:2] == ["L'", "kbps"] and "fingerprint " + fp in printed
 
@@ -97,7 +98,7 @@ def test_ci_bars_and_cells_from_stored_ci(sweep, tmp_path):
         dirs.append(copy)
     table = collect(dirs[::-1])
     assert [r.layers for r in table.rows] == [1, 2, 3, 4]
-    assert "[0.25, 0.75]" in render(table, "md")
+    assert "\\[0.25, 0.75\\]" in render(table, "md")
     fig = figure(table)
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 2
 
