@@ -11,9 +11,11 @@ import argparse
 import importlib
 import pkgutil
 import sys
+import warnings
+from typing import Any
 
 from ttsbench import __version__
-from ttsbench.errors import TTSBenchError
+from ttsbench.errors import TTSBenchError, TTSBenchWarning
 
 EPILOG = """examples:
   ttsbench demo                                         the embedded demo, offline, on CPU
@@ -46,7 +48,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None,
+                  line: str | None = None) -> None:
+    """ttsbench's own warnings as one plain line; everyone else's as Python prints them."""
+    if issubclass(category, TTSBenchWarning):
+        if str(message) not in _said:  # the same skipped line is read by several steps: say it once
+            _said.add(str(message))
+            print(f"ttsbench: warning: {message}", file=sys.stderr)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+_said: set[str] = set()
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.showwarning = _show_warning
+    warnings.filterwarnings("always", category=TTSBenchWarning)  # deduplicated in _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

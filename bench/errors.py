@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+class TTSBenchWarning(UserWarning):
+    """Something the user should know that does not stop the job (a torn line skipped and redone).
+    The CLI prints each distinct one once, as `ttsbench: warning: ...`."""
+
+
 class TTSBenchError(Exception):
     """An error the user can fix: bad input, a missing model, an unknown name."""
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from ttsbench.errors import InputError
+from ttsbench.errors import InputError, TTSBenchWarning
 from ttsbench.paths import temp_path
 from ttsbench.schema import SCHEMA_VERSION, CostEntry, RunManifest, ScoreRow, Summary, SynthRow
 
@@ -61,7 +61,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
             bad += 1
     if bad:
         warnings.warn(f"{path}: skipped {bad} unreadable line(s) (a torn write or not a JSON object); "
-                      "their rows will be redone", stacklevel=2)
+                      "their rows will be redone", TTSBenchWarning, stacklevel=2)
     return rows
 
 
@@ -162,7 +162,7 @@ def _records(path: Path, record: Any) -> list[Any]:
             bad.append(str(err))
     if bad:
         warnings.warn(f"{path}: skipped {len(bad)} row(s) that are not {record.__name__}s (first: {bad[0]}); "
-                      "they will be redone", stacklevel=3)
+                      "they will be redone", TTSBenchWarning, stacklevel=3)
     return out
 
 
