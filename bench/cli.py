@@ -64,8 +64,14 @@ _said: set[str] = set()
 
 
 def main(argv: list[str] | None = None) -> int:
-    warnings.showwarning = _show_warning
-    warnings.filterwarnings("always", category=TTSBenchWarning)  # deduplicated in _show_warning
+    with warnings.catch_warnings():  # scoped: an in-process caller's warning settings come back after
+        warnings.showwarning = _show_warning
+        warnings.filterwarnings("always", category=TTSBenchWarning)  # deduplicated in _show_warning
+        _said.clear()
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
