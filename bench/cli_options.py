@@ -49,6 +49,14 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def add_shard_option(p: argparse.ArgumentParser) -> None:
+    """`--shard I/N`: do only shard I (from 0) of N of the utterances (a job array; torchrun needs none)."""
+    p.add_argument("--shard", metavar="I/N",
+                   help="only shard I of N (I from 0; e.g. $SLURM_ARRAY_TASK_ID/8): the shards write their own "
+                        "files in one run directory, the last to finish merges (or `ttsbench merge DIR`); "
+                        "under torchrun each rank takes its shard without this option")
+
+
 def add_format_option(p: argparse.ArgumentParser, choices: Sequence[str], default: str, *,
                       what: str = "what to print on stdout") -> None:
     """The one output-format flag: `--format` with the shared vocabulary of `ttsbench.reports.tabular`

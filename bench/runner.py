@@ -36,9 +36,11 @@ from ttsbench.schema import (
     MetricEntry,
     PromptSetInfo,
     RunManifest,
+    ShardState,
     SynthRow,
     SystemEntry,
 )
+from ttsbench.shards import Shard
 from ttsbench.spec import RunSpec
 from ttsbench.store import append_jsonl, latest_synth, read_manifest, write_json
 from ttsbench.types import LoadContext, Prompt
@@ -46,9 +48,11 @@ from ttsbench.types import LoadContext, Prompt
 
 @dataclass(frozen=True)
 class RunPaths:
-    """Where a run lives."""
+    """Where a run lives, and which of its files this process writes: a shard writes only its own
+    row files, manifest and lock (`ttsbench.shards`); readers read every shard's rows (the store)."""
 
     root: Path
+    shard: Shard | None = None
 
     @property
     def wavs(self) -> Path:
@@ -57,17 +61,27 @@ class RunPaths:
     def wav(self, utt_id: str) -> Path:
         return self.wavs / f"{path_component(utt_id, 'utterance id')}.wav"
 
+    def _own(self, stem: str, suffix: str) -> Path:
+        return self.root / (f"{stem}{suffix}" if self.shard is None else f"{stem}.{self.shard.tag}{suffix}")
+
     @property
     def synth(self) -> Path:
-        return self.root / "synth.jsonl"
+        """The synth rows this process appends (`synth.jsonl`, or a shard's `synth.I-of-N.jsonl`)."""
+        return self._own("synth", ".jsonl")
 
     @property
     def scores(self) -> Path:
-        return self.root / "scores.jsonl"
+        return self._own("scores", ".jsonl")
 
     @property
     def manifest(self) -> Path:
-        return self.root / "run.json"
+        """The manifest this process writes: run.json, or a shard's run.I-of-N.json."""
+        return self._own("run", ".json")
+
+    @property
+    def lock(self) -> str:
+        """The lock file's name: `run.lock`, or a shard's own (shards never wait for each other)."""
+        return self._own("run", ".lock").name
 
     @property
     def summary(self) -> Path:
@@ -99,9 +113,10 @@ def run_paths(spec: RunSpec, pset: PromptSet) -> RunPaths:
 
 
 def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, *, system: SystemEntry | None = None,
-                   cost: CostEntry | None = None,
-                   metrics: Mapping[str, MetricEntry] | None = None) -> RunManifest:
-    """Create or update run.json (as schema 2, whatever the old file's schema) and return it.
+                   cost: CostEntry | None = None, metrics: Mapping[str, MetricEntry] | None = None,
+                   finished: bool = False) -> RunManifest:
+    """Create or update run.json, or a shard's run.I-of-N.json (as schema 2, whatever the old file's
+    schema), and return it. `finished` marks a shard's manifest once its work ran to the end.
 
     An existing run.json keeps its start time, sessions, system, cost, metric entries and any keys
     this version does not know. `system`, given when a system was loaded, replaces the stored
@@ -118,7 +133,9 @@ def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, *, system: S
                                  definition=pset.definition.description),
         started=old.started or now, updated=now, sessions=(*old.sessions, now),
         system=old.system if system is None else system, cost=old.cost if system is None else cost,
-        metrics={**old.metrics, **(metrics or {})}, extra=old.extra)
+        metrics={**old.metrics, **(metrics or {})}, extra=old.extra,
+        shard=None if paths.shard is None else ShardState(index=paths.shard.index, count=paths.shard.count,
+                                                          finished=finished))
     write_json(paths.manifest, manifest.to_json())
     return manifest
 
@@ -130,7 +147,7 @@ def synthesize_all(spec: RunSpec, prompts: Sequence[Prompt], paths: RunPaths, *,
     Returns run.json's system entry and cost of the loaded system, or None when nothing was left
     to do (no system was loaded).
     """
-    done = {utt for utt, row in latest_synth(paths.synth).items() if row.ok and paths.wav(utt).is_file()}
+    done = {utt for utt, row in latest_synth(paths.root).items() if row.ok and paths.wav(utt).is_file()}
     pending = [p for p in prompts if p.utt_id not in done]
     if not pending:
         return None

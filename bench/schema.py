@@ -225,6 +225,41 @@ class CostEntry:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ShardState:
+    """A shard's own manifest (`run.I-of-N.json`) says which shard it is and whether it finished."""
+
+    index: int = 0  # I, from 0
+    count: int = 1  # N
+    finished: bool = False  # its synthesis and scoring ran to the end (a crash or kill leaves False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "count": self.count, "finished": self.finished}
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "run.json", path: str = "shard") -> ShardState:
+        f = Fields(data, source, path)
+        return cls(index=f.integer("index", 0), count=f.integer("count", 1), finished=bool(f.flag("finished", False)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShardsSummary:
+    """summary.json `shards` of a sharded run: the shard count and which shards have finished."""
+
+    count: int = 1
+    finished: tuple[int, ...] = ()
+    missing: tuple[int, ...] = ()  # shards without a finished manifest: their utterances may be unscored
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "finished": list(self.finished), "missing": list(self.missing)}
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "summary.json", path: str = "shards") -> ShardsSummary:
+        f = Fields(data, source, path)
+        return cls(count=f.integer("count", 1), finished=tuple(int(i) for i in f.raw("finished", [])),
+                   missing=tuple(int(i) for i in f.raw("missing", [])))
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunManifest:
     """run.json: what ran, on what, with what; rewritten atomically at each step of a run."""
 
@@ -244,9 +279,11 @@ class RunManifest:
     system: SystemEntry | None = None  # None until the system has synthesized (or for old runs)
     cost: CostEntry | None = None  # None: the system has no architecture spec (or not loaded yet)
     metrics: Mapping[str, MetricEntry] = field(default_factory=dict)  # by metric name
+    shard: ShardState | None = None  # only in a shard's own run.I-of-N.json
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        shard = {"shard": self.shard.to_json()} if self.shard else {}
         return {
             "schema_version": SCHEMA_VERSION, "run_id": self.run_id,
             "spec": self.spec.to_json() if self.spec else None, "identity": dict(self.identity),
@@ -256,7 +293,7 @@ class RunManifest:
             "started": self.started, "updated": self.updated, "sessions": list(self.sessions),
             "system": self.system.to_json() if self.system else None,
             "cost": self.cost.to_json() if self.cost else None,
-            "metrics": {name: m.to_json() for name, m in self.metrics.items()}, **self.extra}
+            "metrics": {name: m.to_json() for name, m in self.metrics.items()}, **shard, **self.extra}
 
     @classmethod
     def from_json(cls, data: Any, source: str = "run.json") -> RunManifest:
@@ -271,7 +308,8 @@ class RunManifest:
             platform=f.text("platform"), torch=f.text("torch"), device=f.text("device"),
             prompt_set=_nested(PromptSetInfo, f, "prompt_set"), started=f.text("started"),
             updated=f.text("updated"), sessions=f.texts("sessions"), system=_nested(SystemEntry, f, "system"),
-            cost=_nested(CostEntry, f, "cost"), metrics=_by_name(MetricEntry, f, "metrics"), extra=_extra(f))
+            cost=_nested(CostEntry, f, "cost"), metrics=_by_name(MetricEntry, f, "metrics"),
+            shard=_nested(ShardState, f, "shard"), extra=_extra(f))
 
 
 # ---- synth.jsonl and scores.jsonl -----------------------------------------------------------------
@@ -444,13 +482,15 @@ class Summary:
     synth: SynthCounts = field(default_factory=SynthCounts)
     metrics: Mapping[str, MetricSummary] = field(default_factory=dict)  # by metric name
     cost: CostEntry | None = None  # a copy of run.json's
+    shards: ShardsSummary | None = None  # a sharded run's shards (None: one process did the run)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        shards = {"shards": self.shards.to_json()} if self.shards else {}
         return {"schema_version": SCHEMA_VERSION, "run_id": self.run_id, "system": self.system,
                 "prompt_set": self.prompt_set, "seed": self.seed, "n_expected": self.n_expected,
                 "synth": self.synth.to_json(), "metrics": {k: m.to_json() for k, m in self.metrics.items()},
-                "cost": self.cost.to_json() if self.cost else None, **self.extra}
+                "cost": self.cost.to_json() if self.cost else None, **shards, **self.extra}
 
     @classmethod
     def from_json(cls, data: Any, source: str = "summary.json") -> Summary:
@@ -460,4 +500,4 @@ class Summary:
                    seed=f.integer("seed"), n_expected=f.integer("n_expected"),
                    synth=_nested(SynthCounts, f, "synth") or SynthCounts(),
                    metrics=_by_name(MetricSummary, f, "metrics"), cost=_nested(CostEntry, f, "cost"),
-                   extra=_extra(f))
+                   shards=_nested(ShardsSummary, f, "shards"), extra=_extra(f))

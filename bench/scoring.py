@@ -18,7 +18,17 @@ from ttsbench.console import progress as progress_bar
 from ttsbench.errors import InputError, TTSBenchError, first_line
 from ttsbench.metrics.base import Need
 from ttsbench.plugins import METRICS
-from ttsbench.schema import FAILED, OK, CostEntry, MetricEntry, MetricSummary, ScoreRow, Summary, SynthCounts
+from ttsbench.schema import (
+    FAILED,
+    OK,
+    CostEntry,
+    MetricEntry,
+    MetricSummary,
+    ScoreRow,
+    ShardsSummary,
+    Summary,
+    SynthCounts,
+)
 from ttsbench.spec import MetricSpec
 from ttsbench.store import append_jsonl, latest_scores, latest_synth
 from ttsbench.types import LoadContext, Prompt, ScoreItem
@@ -37,11 +47,13 @@ def score_all(metric_specs: Sequence[MetricSpec], prompts: Sequence[Prompt], wav
               resynth_of: dict[str, Path] | None = None) -> dict[str, MetricEntry]:
     """Score every (utterance, metric) not yet scored; returns run.json's `metrics` entries.
 
-    `wav_of` maps utt_id -> generated wav for the utterances that were synthesized.
+    `wav_of` maps utt_id -> generated wav for the utterances that were synthesized. New rows are
+    appended to `scores_path`; what is done already is read from every score file of its run
+    directory (all shards'), so nothing is scored twice.
     """
     metrics = [build_metric(s) for s in metric_specs]  # unknown names fail before any work
     info: dict[str, MetricEntry] = {}
-    done = latest_scores(scores_path)
+    done = latest_scores(scores_path.parent)
     for spec, metric in zip(metric_specs, metrics):
         info[spec.name] = describe_metric(metric, spec)
         scorable = [p for p in prompts if p.utt_id in wav_of]
@@ -135,11 +147,12 @@ def _row(utt_id: str, metric: str, fp: str, *, stats: dict[str, Any] | None = No
 
 
 def summarize(run_id: str, system: str, prompt_set: str, seed: int, prompts: Sequence[Prompt],
-              synth_path: Path, scores_path: Path, metric_info: Mapping[str, MetricEntry],
-              metric_specs: Sequence[MetricSpec], cost: CostEntry | None) -> Summary:
-    """summary.json: counts (expected / synthesized / scored / failed) and every metric's aggregates."""
+              root: Path, metric_info: Mapping[str, MetricEntry], metric_specs: Sequence[MetricSpec],
+              cost: CostEntry | None, shards: ShardsSummary | None = None) -> Summary:
+    """summary.json: counts (expected / synthesized / scored / failed) and every metric's aggregates,
+    over the rows of every synth and score file in the run directory `root` (all shards')."""
     ids = {p.utt_id for p in prompts}
-    synth = [r for utt, r in latest_synth(synth_path).items() if utt in ids]
+    synth = [r for utt, r in latest_synth(root).items() if utt in ids]
     ok = [r for r in synth if r.ok]
     failed = [r for r in synth if not r.ok]
     wall = sum({r.batch_id: r.seconds or 0.0 for r in ok}.values())  # one clock per batch
@@ -149,7 +162,7 @@ def summarize(run_id: str, system: str, prompt_set: str, seed: int, prompts: Seq
                          errors={r.utt_id: r.error for r in failed}, audio_seconds=audio, wall_seconds=wall,
                          # wall seconds / audio seconds, over this run's batches
                          rtf=(wall / audio) if audio else None)
-    scores = latest_scores(scores_path)
+    scores = latest_scores(root)
     metrics = {}
     for spec in metric_specs:
         m = metric_info[spec.name]
@@ -163,4 +176,4 @@ def summarize(run_id: str, system: str, prompt_set: str, seed: int, prompts: Seq
             n_failed=len(rows) - len(good), n_unscored=len(prompts) - len(rows),
             values={k: float(v) for k, v in values.items()})
     return Summary(run_id=run_id, system=system, prompt_set=prompt_set, seed=seed, n_expected=len(prompts),
-                   synth=counts, metrics=metrics, cost=cost)
+                   synth=counts, metrics=metrics, cost=cost, shards=shards)

@@ -35,6 +35,7 @@ import pandas as pd
 from ttsbench.errors import InputError, TTSBenchWarning
 from ttsbench.paths import temp_path
 from ttsbench.schema import SCHEMA_VERSION, CostEntry, RunManifest, ScoreRow, Summary, SynthRow
+from ttsbench.shards import Shard
 
 __all__ = ["SCHEMA_VERSION", "RunRecord", "append_jsonl", "clear_temp_files", "find_runs", "latest", "latest_scores",
            "latest_synth", "load_run", "read_json", "read_jsonl", "read_manifest", "read_summary",
@@ -141,14 +142,27 @@ def read_summary(path: Path) -> Summary:
     return Summary.from_json(read_json(path), str(path))
 
 
-def latest_synth(path: Path) -> dict[str, SynthRow]:
-    """The last synth.jsonl row of each utt_id, in first-seen order (rows that are not SynthRows skipped)."""
-    return {row.utt_id: row for row in _records(path, SynthRow)}
+def row_files(where: Path, kind: str) -> list[Path]:
+    """The JSONL files of `kind` ("synth" or "scores") a run directory holds: `<kind>.jsonl`, then each
+    shard's `<kind>.I-of-N.jsonl` (by N, then I). `where` may also be one file: then just that file."""
+    where = Path(where)
+    if not where.is_dir():
+        return [where]
+    shards = [(s.count, s.index, f) for f in where.glob(f"{kind}.*-of-*.jsonl")
+              if (s := Shard.from_tag(f.name[len(kind) + 1:-len(".jsonl")])) is not None]
+    return [where / f"{kind}.jsonl", *(f for _, _, f in sorted(shards))]
 
 
-def latest_scores(path: Path) -> dict[tuple[str, str, str | None], ScoreRow]:
-    """The last scores.jsonl row of each (utt_id, metric, fingerprint_id), in first-seen order."""
-    return {row.key: row for row in _records(path, ScoreRow)}
+def latest_synth(where: Path) -> dict[str, SynthRow]:
+    """The last synth row of each utt_id (rows that are not SynthRows skipped), over a run directory's
+    synth files (a shard's rows are only in its own file; a later file wins) or over one file."""
+    return {row.utt_id: row for f in row_files(where, "synth") for row in _records(f, SynthRow)}
+
+
+def latest_scores(where: Path) -> dict[tuple[str, str, str | None], ScoreRow]:
+    """The last score row of each (utt_id, metric, fingerprint_id), over a run directory's score files
+    or over one file."""
+    return {row.key: row for f in row_files(where, "scores") for row in _records(f, ScoreRow)}
 
 
 def _records(path: Path, record: Any) -> list[Any]:
@@ -220,36 +234,53 @@ class RunRecord:
 
 def scores_frame(run_dir: Path) -> pd.DataFrame:
     """One row per (utt_id, metric, fingerprint_id): the latest; columns are the stored statistics."""
-    return pd.DataFrame([r.to_json() for r in latest_scores(Path(run_dir) / "scores.jsonl").values()])
+    return pd.DataFrame([r.to_json() for r in latest_scores(Path(run_dir)).values()])
 
 
 def synth_frame(run_dir: Path) -> pd.DataFrame:
     """One row per utt_id: the latest synthesis record."""
-    return pd.DataFrame([r.to_json() for r in latest_synth(Path(run_dir) / "synth.jsonl").values()])
+    return pd.DataFrame([r.to_json() for r in latest_synth(Path(run_dir)).values()])
 
 
 def load_run(run_dir: str | Path) -> RunRecord:
     """Read a run directory; no run.json, a corrupt file or an unknown schema is one clear InputError."""
     path = Path(run_dir)
     if not (path / "run.json").is_file():
+        if shard_manifests(path):
+            raise InputError(f"{path}: a sharded run not merged yet: ttsbench merge {path}")
         raise InputError(f"not a ttsbench run directory (no run.json): {path}")
     summary = read_summary(path / "summary.json") if (path / "summary.json").is_file() else None
     return RunRecord(path, read_manifest(path / "run.json"), summary,
-                     tuple(latest_synth(path / "synth.jsonl").values()),
-                     tuple(latest_scores(path / "scores.jsonl").values()))
+                     tuple(latest_synth(path).values()), tuple(latest_scores(path).values()))
+
+
+def is_run_dir(path: Path) -> bool:
+    """Whether `path` holds a run: its run.json, or a shard's run.I-of-N.json (not merged yet)."""
+    return (path / "run.json").is_file() or bool(shard_manifests(path))
+
+
+def shard_manifests(path: Path) -> dict[Shard, Path]:
+    """The shard manifests (`run.I-of-N.json`) of a run directory, by shard."""
+    out = {}
+    for f in Path(path).glob("run.*-of-*.json"):
+        shard = Shard.from_tag(f.name[len("run."):-len(".json")])
+        if shard is not None:
+            out[shard] = f
+    return dict(sorted(out.items(), key=lambda kv: (kv[0].count, kv[0].index)))
 
 
 def find_runs(paths: Iterable[str | Path]) -> list[Path]:
-    """Run directories at or below each path (a path may be a run dir or any parent)."""
+    """Run directories at or below each path (a path may be a run dir or any parent); a sharded run
+    counts once, whether or not it has been merged."""
     found: list[Path] = []
     for p in map(Path, paths):
-        if (p / "run.json").is_file():
+        if is_run_dir(p):
             found.append(p)
         elif p.is_dir():
-            found.extend(sorted(r.parent for r in p.rglob("run.json")))
+            dirs = {r.parent for r in p.rglob("run.json")} | {r.parent for r in p.rglob("run.*-of-*.json")}
+            found.extend(sorted(d for d in dirs if is_run_dir(d)))
         else:
             raise InputError(f"no such run directory: {p}")
     if not found:
         raise InputError(f"no run.json found under {', '.join(map(str, paths))}")
     return found
-

@@ -65,6 +65,8 @@ def _one_run(path: Path) -> Path:
 
 def cmd_check(args: argparse.Namespace) -> int:
     # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
+    # lazy: the pipeline loads the plugins
+    from ttsbench.pipeline import merge_pending
     from ttsbench.reports.check import (
         DEFAULT_REL,
         baseline_from_summary,
@@ -77,6 +79,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.store import load_run
 
+    merge_pending([args.run])  # a sharded run: summarize the shards finished since the last merge
     record = load_run(_one_run(args.run))
     if record.summary is None:
         raise InputError(f"no summary.json in {record.path}: the run has not been scored")

@@ -38,9 +38,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
+    # lazy: the pipeline loads the plugins
+    from ttsbench.pipeline import merge_pending
     from ttsbench.reports.compare import compare_runs
     from ttsbench.reports.tabular import render_records, render_table
 
+    merge_pending([args.run_a, args.run_b])  # sharded runs: summarize the shards finished since the last merge
     extra = {k: v for k, v in (("resamples", args.resamples), ("seed", args.seed)) if v is not None}
     rows = compare_runs(args.run_a, args.run_b, args.metric, args.key, **extra)
     if args.format in ("json", "csv"):

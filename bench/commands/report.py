@@ -55,6 +55,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if not args.runs and not args.paper:
         raise InputError("give run directories and/or --paper NAME")
+    if args.runs:
+        # lazy: the pipeline loads the plugins
+        from ttsbench.pipeline import merge_pending
+
+        merge_pending(args.runs)  # sharded runs: summarize the shards finished since the last merge
     quoted = [row for name in args.paper for row in paper_rows(name)]  # a wrong name fails before any reading
     rows = (load_rows(args.runs, _keys(args.key), args.reference) if args.runs else []) + quoted
     df = build_table(rows)

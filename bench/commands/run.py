@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from ttsbench.cli_options import add_prompt_set_option, add_run_options
+from ttsbench import shards
+from ttsbench.cli_options import add_prompt_set_option, add_run_options, add_shard_option
 from ttsbench.errors import TTSBenchError
+from ttsbench.launcher import rank_device, run_shard
 from ttsbench.spec import RunSpec, load_toml, override, parse_metrics
 from ttsbench.types import SystemSpec
 
@@ -22,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_run_options(p)
     p.add_argument("--seed", type=int)
     p.add_argument("--batch-size", type=int)
+    add_shard_option(p)
     p.set_defaults(func=cmd_run)
     return p
 
@@ -42,9 +45,12 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
 
 def cmd_run(args: argparse.Namespace) -> int:
     # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
-    from ttsbench.pipeline import check_options, run
+    from ttsbench.pipeline import check_options, merge, run
 
+    launch = shards.launch(args.shard)
     spec = spec_from_args(args)
+    if launch.distributed:
+        spec = override(spec, device=rank_device(spec.device, launch))
     check_options(spec)  # before the prompt set's default metrics are looked up
     if not spec.metrics:
         # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
@@ -52,8 +58,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         defaults = resolve_definition(spec.prompt_set).default_metrics
         spec = override(spec, metrics=parse_metrics(",".join(defaults)))
-    root = run(spec, progress=not args.quiet)
-    return print_summary(root)
+    if launch.shard is None:
+        return print_summary(run(spec, progress=not args.quiet))
+    root, merged = run_shard(launch, lambda shard: run(spec, progress=not args.quiet, shard=shard), merge)
+    return print_summary(root) if merged else print_shard_done(root, launch)
+
+
+def print_shard_done(root: Path, launch: shards.Launch) -> int:
+    """What a shard that did not merge says: its shard, and how the run gets its summary."""
+    assert launch.shard is not None
+    if not launch.distributed:
+        print(f"shard {launch.shard.index}/{launch.shard.count} done in {root}; the last shard to finish "
+              f"merges, or: ttsbench merge {root}")
+    return 0
 
 
 def print_summary(root: Path) -> int:
@@ -74,6 +91,9 @@ def print_summary(root: Path) -> int:
         note = "" if m.comparable else "  (offline stand-in: not comparable with papers)"
         print(f"  {name} [{m.fingerprint_id}] {m.primary} = {shown}  "
               f"(scored {m.n_scored}, failed {m.n_failed}){note}")
+    if s.shards is not None and s.shards.missing:
+        print(f"  shards not finished: {', '.join(str(i) for i in s.shards.missing)} of {s.shards.count} "
+              f"(their utterances count as not synthesized; merge again when they finish)")
     print(f"run directory: {root}")
     if nothing_scored(s):
         print("ttsbench: nothing was scored (see the failures above); exit status 1", file=sys.stderr)

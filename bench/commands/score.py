@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ttsbench.cli_options import add_prompt_set_option, add_run_options
-from ttsbench.commands.run import print_summary
+from ttsbench import shards
+from ttsbench.cli_options import add_prompt_set_option, add_run_options, add_shard_option
+from ttsbench.commands.run import print_shard_done, print_summary
 from ttsbench.errors import InputError
+from ttsbench.launcher import rank_device, run_shard
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -20,22 +22,28 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--name", help="system name shown in reports (default external-<dir name>)")
     p.add_argument("--allow-missing", action="store_true", help="count missing wavs as failed instead of stopping")
     add_run_options(p)
+    add_shard_option(p)
     p.set_defaults(func=cmd_score)
     return p
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
-    from ttsbench.pipeline import rescore, score_dir
+    from ttsbench.pipeline import merge, rescore, score_dir
     from ttsbench.spec import parse_metrics
+    from ttsbench.store import is_run_dir
 
-    if (args.wav_dir / "run.json").is_file():  # score this run directory again (e.g. with new metrics)
+    launch = shards.launch(args.shard)
+    device = rank_device(args.device, launch) if args.device else args.device
+    if is_run_dir(args.wav_dir):  # score this run directory again (e.g. with new metrics)
         if args.prompt_set or args.name or args.allow_missing:
             raise InputError("a run directory brings its own prompt set and name: drop --prompt-set, --name and "
                              "--allow-missing")
-        root = rescore(args.wav_dir, parse_metrics(args.metrics) if args.metrics else None, limit=args.limit,
-                       device=args.device, audio_root=args.audio_root, cache_dir=args.cache_dir,
-                       progress=not args.quiet)
+        metrics = parse_metrics(args.metrics) if args.metrics else None
+
+        def work(shard: shards.Shard | None) -> Path:
+            return rescore(args.wav_dir, metrics, limit=args.limit, device=device, audio_root=args.audio_root,
+                           cache_dir=args.cache_dir, progress=not args.quiet, shard=shard)
     else:
         if not args.prompt_set:
             raise InputError("--prompt-set is needed to score a directory of wavs")
@@ -44,8 +52,14 @@ def cmd_score(args: argparse.Namespace) -> int:
             from ttsbench.prompt_sets import resolve_definition
 
             args.metrics = ",".join(resolve_definition(args.prompt_set).default_metrics)
-        root = score_dir(args.wav_dir, args.prompt_set, parse_metrics(args.metrics), out=args.out or Path("runs"),
-                         name=args.name, audio_root=args.audio_root, limit=args.limit,
-                         allow_missing=args.allow_missing, device=args.device or "cpu",
-                         cache_dir=args.cache_dir, progress=not args.quiet)
-    return print_summary(root)
+        metrics = parse_metrics(args.metrics)
+
+        def work(shard: shards.Shard | None) -> Path:
+            return score_dir(args.wav_dir, args.prompt_set, metrics, out=args.out or Path("runs"), name=args.name,
+                             audio_root=args.audio_root, limit=args.limit, allow_missing=args.allow_missing,
+                             device=device or "cpu", cache_dir=args.cache_dir, progress=not args.quiet,
+                             shard=shard)
+    if launch.shard is None:
+        return print_summary(work(None))
+    root, merged = run_shard(launch, work, merge)
+    return print_summary(root) if merged else print_shard_done(root, launch)

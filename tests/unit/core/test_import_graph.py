@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parents[3]
 FOLDERS = {"bench": "ttsbench", "systems": "ttsbench.systems", "metrics": "ttsbench.metrics",
            "reports": "ttsbench.reports"}
 APP = ("ttsbench.cli", "ttsbench.__main__", "ttsbench.commands", "ttsbench.pipeline", "ttsbench.runner",
-       "ttsbench.scoring", "ttsbench.sweep", "ttsbench.corpus", "ttsbench.testing")
+       "ttsbench.scoring", "ttsbench.sweep", "ttsbench.corpus", "ttsbench.testing", "ttsbench.launcher")
 CORE = ("ttsbench", "ttsbench.errors", "ttsbench.types", "ttsbench.registry", "ttsbench.plugins", "ttsbench.options",
         "ttsbench.configio", "ttsbench.audio", "ttsbench.store", "ttsbench.schema", "ttsbench.jsonfields",
         "ttsbench.spec", "ttsbench.prompt_sets", "ttsbench.console", "ttsbench.cli_options", "ttsbench.sentences",
-        "ttsbench.paths", "ttsbench.locking")
+        "ttsbench.paths", "ttsbench.locking", "ttsbench.shards")
 ALLOWED = {
     "core": {"core"},
     "metrics": {"core", "metrics"},
