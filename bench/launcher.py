@@ -11,11 +11,11 @@ array), the shard that finds every shard finished merges; any shard can be merge
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from ttsbench.errors import InputError
+from ttsbench.errors import InputError, TTSBenchError
 from ttsbench.shards import Launch, Shard
 
 # a shard of a paper table runs for hours; the barrier waits for the slowest rank
@@ -33,23 +33,40 @@ def run_shard(launch: Launch, work: Callable[[Shard], Path], merge: Callable[[Pa
     """Do `work(shard)` for this process's shard, then merge where this process should.
 
     Returns the run directory and whether this process merged it (so it has a fresh summary.json).
-    An error of `work` is raised after the barrier, so the other ranks still finish and merge.
+    """
+    return run_shards(launch, [work], merge)[0]
+
+
+def run_shards(launch: Launch, works: Sequence[Callable[[Shard], Path]],
+               merge: Callable[[Path], Path]) -> list[tuple[Path, bool]]:
+    """`run_shard` for several runs in order (the cells of a matrix), in one process group.
+
+    Under torchrun the ranks agree after each run and after its merge: when one rank fails, every
+    rank stops there with an error (the failing rank with its own), so none waits at a barrier
+    for a rank that has quit.
     """
     assert launch.shard is not None
-    with _process_group(launch) as barrier:
-        root: Path | None = None
-        error: BaseException | None = None
-        try:
-            root = work(launch.shard)
-        except Exception as exc:  # noqa: BLE001 - re-raised below, after the barrier
-            error = exc
-        barrier()
-        if error is not None:
-            raise error
-        assert root is not None
-        if launch.distributed:
-            return (merge(root), True) if launch.rank == 0 else (root, False)
-        return _merge_if_complete(root, launch.shard, merge)
+    shard = launch.shard
+    done: list[tuple[Path, bool]] = []
+    with _process_group(launch) as agree:
+        for work in works:
+            root, error = _attempt(lambda: work(shard))  # noqa: B023 - called at once
+            agree(error, "its shard")
+            assert root is not None
+            if not launch.distributed:
+                done.append(_merge_if_complete(root, shard, merge))
+                continue
+            _, error = _attempt(lambda: merge(root) if launch.rank == 0 else root)  # noqa: B023
+            agree(error, "the merge")
+            done.append((root, launch.rank == 0))
+    return done
+
+
+def _attempt(call: Callable[[], Path]) -> tuple[Path | None, BaseException | None]:
+    try:
+        return call(), None
+    except Exception as exc:  # noqa: BLE001 - raised by `agree`, once every rank has reached it
+        return None, exc
 
 
 def _merge_if_complete(root: Path, shard: Shard, merge: Callable[[Path], Path]) -> tuple[Path, bool]:
@@ -70,10 +87,14 @@ def _merge_if_complete(root: Path, shard: Shard, merge: Callable[[Path], Path]) 
 
 
 @contextlib.contextmanager
-def _process_group(launch: Launch) -> Iterator[Callable[[], None]]:
-    """A gloo process group for torchrun's ranks (its barrier), or nothing for a single process."""
+def _process_group(launch: Launch) -> Iterator[Callable[[BaseException | None, str], None]]:
+    """`agree(error, what)`: a barrier at which the ranks learn whether any of them failed; raises
+    this rank's error, or one line when another rank's failed. Without torchrun: raises the error."""
     if not launch.distributed:
-        yield lambda: None
+        def alone(error: BaseException | None, what: str) -> None:
+            if error is not None:
+                raise error
+        yield alone
         return
     # lazy: torch only when torchrun started several processes
     import torch
@@ -82,7 +103,17 @@ def _process_group(launch: Launch) -> Iterator[Callable[[], None]]:
     if torch.cuda.is_available():  # a bare `cuda` (a saved spec's, a recipe's default) is this rank's GPU
         torch.cuda.set_device(launch.local_rank)
     dist.init_process_group("gloo", timeout=BARRIER_TIMEOUT)
+
+    def agree(error: BaseException | None, what: str) -> None:
+        failed = torch.tensor([0 if error is None else 1])
+        dist.all_reduce(failed, op=dist.ReduceOp.MAX)  # also the barrier
+        if error is not None:
+            raise error
+        if failed.item():
+            raise TTSBenchError(f"rank {launch.rank}: stopped because another rank failed in {what} "
+                                "(its error is in that rank's output)")
+
     try:
-        yield dist.barrier
+        yield agree
     finally:
         dist.destroy_process_group()

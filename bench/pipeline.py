@@ -35,7 +35,7 @@ from ttsbench.schema import (
     SynthRow,
     SystemEntry,
 )
-from ttsbench.scoring import build_metric, score_all, summarize
+from ttsbench.scoring import MetricPool, build_metric, score_all, summarize
 from ttsbench.shards import Shard
 from ttsbench.spec import MetricSpec, RunSpec, override
 from ttsbench.store import (
@@ -58,7 +58,7 @@ def check_options(spec: RunSpec) -> None:
         build_metric(m)  # a metric parses its options when built; building loads nothing
 
 
-def run(spec: RunSpec, *, progress: bool = True, shard: Shard | None = None) -> Path:
+def run(spec: RunSpec, *, progress: bool = True, shard: Shard | None = None, pool: MetricPool | None = None) -> Path:
     """Synthesize, score and summarize; resumes whatever an earlier call with the same spec did.
 
     With `shard`, only that shard's utterances are done, into the shard's own files (no summary:
@@ -69,11 +69,11 @@ def run(spec: RunSpec, *, progress: bool = True, shard: Shard | None = None) -> 
     if shard is None:
         with exclusive(whole.root, what="ttsbench job"):
             clear_temp_files(whole.root)
-            return _run_locked(spec, pset, prompts, whole, progress)
+            return _run_locked(spec, pset, prompts, whole, progress, pool)
     paths = RunPaths(whole.root, shard)
     with _shard_locks(paths):
         write_manifest(paths, spec, pset)
-        _synthesize_and_score(spec, pset, shard.select(prompts), paths, progress)
+        _synthesize_and_score(spec, pset, shard.select(prompts), paths, progress, pool)
         write_manifest(paths, spec, pset, finished=True)
         return paths.root
 
@@ -95,9 +95,10 @@ def _score_shard(paths: RunPaths, spec: RunSpec, pset: PromptSet, prompts: list[
     write_manifest(paths, spec, pset, metrics=metric_info, finished=True)
 
 
-def _run_locked(spec: RunSpec, pset: PromptSet, prompts: list[Prompt], paths: RunPaths, progress: bool) -> Path:
+def _run_locked(spec: RunSpec, pset: PromptSet, prompts: list[Prompt], paths: RunPaths, progress: bool,
+                pool: MetricPool | None) -> Path:
     write_manifest(paths, spec, pset)
-    manifest = _synthesize_and_score(spec, pset, prompts, paths, progress)
+    manifest = _synthesize_and_score(spec, pset, prompts, paths, progress, pool)
     summary = summarize(paths.root.name, spec.system.name, pset.name, spec.seed, prompts, paths.root,
                         manifest.metrics, spec.metrics, manifest.cost)
     write_json(paths.summary, summary.to_json())
@@ -105,13 +106,13 @@ def _run_locked(spec: RunSpec, pset: PromptSet, prompts: list[Prompt], paths: Ru
 
 
 def _synthesize_and_score(spec: RunSpec, pset: PromptSet, prompts: list[Prompt], paths: RunPaths,
-                          progress: bool) -> RunManifest:
+                          progress: bool, pool: MetricPool | None = None) -> RunManifest:
     loaded = synthesize_all(spec, prompts, paths, progress=progress)
     if loaded is not None:
         system, cost = loaded
         write_manifest(paths, spec, pset, system=system, cost=cost)
     metric_info = score_all(spec.metrics, prompts, _scorable_wavs(paths, prompts, None), paths.scores,
-                            load_context(spec), progress=progress)
+                            load_context(spec), progress=progress, pool=pool)
     return write_manifest(paths, spec, pset, metrics=metric_info)
 
 

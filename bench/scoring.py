@@ -7,6 +7,7 @@ failed are not scored; the summary counts them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,25 @@ def build_metric(spec: MetricSpec) -> Any:
     return METRICS.get(spec.name)(spec.options)
 
 
+class MetricPool:
+    """Metrics set up once and reused by every run of a job (the cells of a matrix): one load of
+    each scoring model, keyed by recipe name, options and load context."""
+
+    def __init__(self) -> None:
+        self._ready: dict[tuple[str, str, LoadContext], Any] = {}
+
+    def ready(self, spec: MetricSpec, metric: Any, ctx: LoadContext) -> Any:
+        """The set-up metric of `spec` in `ctx`: `metric`, set up now, unless one is set up already."""
+        key = (spec.name, json.dumps(spec.to_json(), sort_keys=True), ctx)
+        if key not in self._ready:
+            metric.setup(ctx)
+            self._ready[key] = metric
+        return self._ready[key]
+
+
 def score_all(metric_specs: Sequence[MetricSpec], prompts: Sequence[Prompt], wav_of: dict[str, Path],
               scores_path: Path, ctx: LoadContext, *, progress: bool = True,
-              resynth_of: dict[str, Path] | None = None) -> dict[str, MetricEntry]:
+              resynth_of: dict[str, Path] | None = None, pool: MetricPool | None = None) -> dict[str, MetricEntry]:
     """Score every (utterance, metric) not yet scored; returns run.json's `metrics` entries.
 
     `wav_of` maps utt_id -> generated wav for the utterances that were synthesized. New rows are
@@ -64,7 +81,7 @@ def score_all(metric_specs: Sequence[MetricSpec], prompts: Sequence[Prompt], wav
             raise InputError(f"metric {spec.name!r} needs {next(iter(lacking.values()))} for every utterance; "
                              f"none of the {len(scorable)} prompts has it")
         # setup first: it may pin the weights' hash into the fingerprint, which keys finished rows
-        metric.setup(ctx)
+        metric = (pool or MetricPool()).ready(spec, metric, ctx)
         info[spec.name] = describe_metric(metric, spec)
         fp = metric.fingerprint_id()
         todo = [p for p in scorable if not _finished(done.get((p.utt_id, spec.name, fp)))]

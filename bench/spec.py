@@ -126,37 +126,83 @@ def parse_metrics(text: str) -> tuple[MetricSpec, ...]:
 
 
 def load_toml(path: Path) -> RunSpec:
-    """A RunSpec from TOML ([run], [system], [[metric]], [paths]); unknown keys are errors."""
+    """A RunSpec from TOML ([run], [system], [[metric]], [paths]); unknown keys are errors. A matrix
+    spec (several systems, prompt sets or seeds) is refused here: read it with `load_matrix`."""
+    runs = load_matrix(path).runs
+    if len(runs) != 1:
+        raise TTSBenchError(f"{path}: a matrix of {len(runs)} runs; this command takes one run")
+    return runs[0]
+
+
+@dataclass(frozen=True)
+class MatrixSpec:
+    """The runs of one spec file, in the order they run: by system, then prompt set, then seed.
+
+    A file with one [system], `prompt_set` and `seed` is a matrix of one run. Several systems are
+    `[[system]]` tables; several prompt sets and seeds are `prompt_sets = [...]` and `seeds = [...]`
+    in [run]. `[report] out` is where the matrix report goes (default: `<out>/reports/<file stem>`).
+    """
+
+    runs: tuple[RunSpec, ...]
+    report_out: Path | None = None
+
+
+def load_matrix(path: Path) -> MatrixSpec:
+    """Every run of a spec file (see MatrixSpec); unknown keys are errors."""
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise TTSBenchError(f"spec file not found: {path}") from None
     except tomllib.TOMLDecodeError as err:
         raise TTSBenchError(f"{path}: not valid TOML: {err}") from None
-    _only(raw, {"run", "system", "metric", "paths"}, path, "top level")
-    run, system, paths = raw.get("run", {}), dict(raw.get("system", {})), raw.get("paths", {})
-    _only(run, {"prompt_set", "testset", "seed", "limit", "batch_size", "device", "out", "audio_root"}, path, "[run]")
+    _only(raw, {"run", "system", "metric", "paths", "report"}, path, "top level")
+    run, paths, report = raw.get("run", {}), raw.get("paths", {}), raw.get("report", {})
+    _only(run, {"prompt_set", "prompt_sets", "testset", "seed", "seeds", "limit", "batch_size", "device", "out",
+                "audio_root"}, path, "[run]")
     _only(paths, {"cache_dir", "allow_download"}, path, "[paths]")
+    _only(report, {"out"}, path, "[report]")
     if "testset" in run:  # the name before "prompt set"; accepted for one release
         if "prompt_set" in run:
             raise TTSBenchError(f"{path}: [run] sets both prompt_set and its deprecated alias testset")
         print(f"ttsbench: {path}: [run] testset is deprecated; write prompt_set", file=sys.stderr)
         run = {**run, "prompt_set": run["testset"]}
-    if "name" not in system or "prompt_set" not in run:
-        raise TTSBenchError(f"{path}: needs [system] name = ... and [run] prompt_set = ...")
-    name, ckpt = system.pop("name"), system.pop("checkpoint", None)
+    prompt_sets = _one_or_list(run, "prompt_set", "prompt_sets", path, str)
+    seeds = _one_or_list(run, "seed", "seeds", path, int) or [0]
+    tables = raw.get("system", [])
+    systems = [tables] if isinstance(tables, dict) else list(tables)
+    if not systems or not prompt_sets or any("name" not in t for t in systems):
+        raise TTSBenchError(f"{path}: needs [system] name = ... (or [[system]] tables, each with a name) "
+                            "and [run] prompt_set = ... (or prompt_sets = [...])")
     metrics = []
     for m in raw.get("metric", []):
         m = dict(m)
         if "name" not in m:
             raise TTSBenchError(f"{path}: every [[metric]] needs a name")
         metrics.append(MetricSpec(m.pop("name"), m))
-    return RunSpec(
-        system=SystemSpec(name, system, Path(ckpt) if ckpt else None), prompt_set=run["prompt_set"],
-        metrics=tuple(metrics), seed=int(run.get("seed", 0)), limit=run.get("limit"),
-        batch_size=int(run.get("batch_size", 1)), device=run.get("device", "cpu"),
-        out=Path(run.get("out", "runs")), audio_root=_path(run.get("audio_root")),
-        cache_dir=_path(paths.get("cache_dir")), allow_download=bool(paths.get("allow_download", False)))
+    common = dict(metrics=tuple(metrics), limit=run.get("limit"), batch_size=int(run.get("batch_size", 1)),
+                  device=run.get("device", "cpu"), out=Path(run.get("out", "runs")),
+                  audio_root=_path(run.get("audio_root")), cache_dir=_path(paths.get("cache_dir")),
+                  allow_download=bool(paths.get("allow_download", False)))
+    runs = tuple(RunSpec(system=_system(table), prompt_set=pset, seed=seed, **common)
+                 for table in systems for pset in prompt_sets for seed in seeds)
+    return MatrixSpec(runs, _path(report.get("out")))
+
+
+def _system(table: dict[str, Any]) -> SystemSpec:
+    options = dict(table)
+    name, ckpt = options.pop("name"), options.pop("checkpoint", None)
+    return SystemSpec(name, options, Path(ckpt) if ckpt else None)
+
+
+def _one_or_list(table: dict[str, Any], one: str, many: str, path: Path, kind: type) -> list[Any]:
+    """`one = x` or `many = [x, ...]` of [run] (not both; no duplicates), as a list."""
+    if one in table and many in table:
+        raise TTSBenchError(f"{path}: [run] sets both {one} and {many}")
+    values = [table[one]] if one in table else list(table.get(many, []))
+    if any(type(v) is not kind for v in values) or len(set(values)) != len(values):
+        raise TTSBenchError(f"{path}: [run] {many if many in table else one} must be distinct "
+                            f"{kind.__name__} values, got {values!r}")
+    return values
 
 
 def override(spec: RunSpec, **values: Any) -> RunSpec:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ttsbench import shards
 from ttsbench.cli_options import add_prompt_set_option, add_run_options, add_shard_option
 from ttsbench.errors import TTSBenchError
-from ttsbench.launcher import rank_device, run_shard
-from ttsbench.spec import RunSpec, load_toml, override, parse_metrics
+from ttsbench.launcher import rank_device, run_shards
+from ttsbench.spec import MatrixSpec, RunSpec, load_matrix, load_toml, override, parse_metrics
 from ttsbench.types import SystemSpec
 
 
@@ -30,38 +34,85 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
+    """The one run of the command line (a matrix spec file is refused here)."""
+    (spec,) = specs_from_args(args, matrix=False).runs
+    return spec
+
+
+def specs_from_args(args: argparse.Namespace, *, matrix: bool = True) -> MatrixSpec:
+    """The runs of a spec file (a matrix: several systems, prompt sets or seeds) or of --system and
+    --prompt-set, with the command line's options overriding every run (duplicates dropped)."""
     if args.spec is not None:
-        spec = load_toml(args.spec)
+        loaded = load_matrix(args.spec) if matrix else MatrixSpec((load_toml(args.spec),))
     elif args.system and args.prompt_set:
-        spec = RunSpec(system=SystemSpec.parse(args.system), prompt_set=args.prompt_set)
+        loaded = MatrixSpec((RunSpec(system=SystemSpec.parse(args.system), prompt_set=args.prompt_set),))
     else:
         raise TTSBenchError("give a spec file, or both --system and --prompt-set")
-    return override(
+    runs = [override(
         spec, system=SystemSpec.parse(args.system) if args.system else None, prompt_set=args.prompt_set,
         metrics=parse_metrics(args.metrics) if args.metrics is not None else None, seed=args.seed,
         limit=args.limit, batch_size=args.batch_size, device=args.device, out=args.out,
         audio_root=args.audio_root, cache_dir=args.cache_dir, allow_download=args.allow_download)
+        for spec in loaded.runs]
+    unique = {json.dumps(r.to_json() | {"out": str(r.out)}, sort_keys=True, default=str): r for r in runs}
+    return MatrixSpec(tuple(unique.values()), loaded.report_out)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.pipeline import check_options, merge, run
+    from ttsbench.scoring import MetricPool
 
     launch = shards.launch(args.shard)
-    spec = spec_from_args(args)
-    if launch.distributed:
-        spec = override(spec, device=rank_device(spec.device, launch))
-    check_options(spec)  # before the prompt set's default metrics are looked up
-    if not spec.metrics:
-        # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
-        from ttsbench.prompt_sets import resolve_definition
-
-        defaults = resolve_definition(spec.prompt_set).default_metrics
-        spec = override(spec, metrics=parse_metrics(",".join(defaults)))
+    matrix = specs_from_args(args)
+    runs = []
+    for spec in matrix.runs:
+        if launch.distributed:
+            spec = override(spec, device=rank_device(spec.device, launch))
+        check_options(spec)  # before the prompt set's default metrics are looked up
+        runs.append(with_default_metrics(spec))
+    pool = MetricPool()  # each scoring model loads once for every run of the matrix
+    progress = not args.quiet
+    works = [functools.partial(_cell, run, spec, i, len(runs), progress, pool) for i, spec in enumerate(runs)]
     if launch.shard is None:
-        return print_summary(run(spec, progress=not args.quiet))
-    root, merged = run_shard(launch, lambda shard: run(spec, progress=not args.quiet, shard=shard), merge)
-    return print_summary(root) if merged else print_shard_done(root, launch)
+        done, codes = [], []
+        for work in works:  # each run's summary as soon as it is done
+            done.append((work(None), True))
+            codes.append(print_summary(done[-1][0]))
+    else:
+        done = run_shards(launch, works, merge)
+        codes = [print_summary(root) if merged else print_shard_done(root, launch) for root, merged in done]
+    if len(runs) > 1 and all(merged for _, merged in done):
+        codes.append(_matrix_report(matrix, [root for root, _ in done]))
+    return max(codes)
+
+
+def with_default_metrics(spec: RunSpec) -> RunSpec:
+    """`spec`, or with its prompt set's default metrics when it names none."""
+    if spec.metrics:
+        return spec
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
+    from ttsbench.prompt_sets import resolve_definition
+
+    return override(spec, metrics=parse_metrics(",".join(resolve_definition(spec.prompt_set).default_metrics)))
+
+
+def _cell(run: Callable[..., Path], spec: RunSpec, index: int, count: int, progress: bool, pool: Any,
+          shard: shards.Shard | None) -> Path:
+    if count > 1:
+        print(f"[{index + 1}/{count}] {spec.system.name} on {spec.prompt_set}, seed {spec.seed}", flush=True)
+    return run(spec, progress=progress, shard=shard, pool=pool)
+
+
+def _matrix_report(matrix: MatrixSpec, roots: list[Path]) -> int:
+    """The report of every run of a matrix, as `ttsbench report ROOTS --out DIR` writes it."""
+    # lazy: the parser imports every command at CLI start
+    from ttsbench.cli import build_parser
+
+    out = matrix.report_out or Path(matrix.runs[0].out) / "reports" / "matrix"
+    print(f"\nreport of the {len(roots)} runs -> {out}")
+    args = build_parser().parse_args(["report", "--out", str(out), *map(str, roots)])
+    return int(args.func(args))
 
 
 def print_shard_done(root: Path, launch: shards.Launch) -> int:

@@ -9,7 +9,6 @@ import pytest
 
 from ttsbench.cli import main
 
-
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 

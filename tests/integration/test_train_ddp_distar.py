@@ -3,12 +3,11 @@ a tiny RVQ trains, checkpoints (kind "distar"), resumes, and loads as the `dista
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import textwrap
 
 import numpy as np
+import pytest
 import torch
 
 from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint

@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
 from ttsbench.systems.ditar.train import train_ditar
+from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
 from ttsbench.systems.speech.training.trainer import DataConfig, TrainConfig
-
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from ttsbench.cli import main
-from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
 from ttsbench.systems.speech.tokenizer import load_tokenizer
+from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
 
 CONFIG = textwrap.dedent('''
     manifest = "m.jsonl"
