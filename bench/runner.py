@@ -9,6 +9,7 @@ synth row exist are not redone; failed ones are retried.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import platform
 import subprocess
 import time
@@ -18,13 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ttsbench import __version__
 from ttsbench.audio import check_output, write_audio
 from ttsbench.console import progress as progress_bar
 from ttsbench.errors import TTSBenchError, first_line
-from ttsbench.metrics.cost import system_cost
 from ttsbench.paths import path_component
 from ttsbench.plugins import SYSTEMS
 from ttsbench.prompt_sets import PromptSet, load_prompt_set
@@ -128,7 +126,7 @@ def write_manifest(paths: RunPaths, spec: RunSpec, pset: PromptSet, *, system: S
     manifest = RunManifest(
         run_id=paths.root.name, spec=spec, identity=spec.identity(pset.checksum, pset.key),
         ttsbench_version=__version__, git=git_info(), python=platform.python_version(),
-        platform=platform.platform(), torch=torch.__version__, device=device_name(spec.device),
+        platform=platform.platform(), torch=_torch_version(), device=device_name(spec.device),
         prompt_set=PromptSetInfo(name=pset.name, checksum=pset.checksum, n=len(pset.prompts),
                                  definition=pset.definition.description),
         started=old.started or now, updated=now, sessions=(*old.sessions, now),
@@ -200,6 +198,10 @@ def _failed(prompt: Prompt, seed: int, err: BaseException) -> SynthRow:
 
 
 def _system_cost(system: Any) -> CostEntry | None:
+    # lazy: the cost layer imports torch; scoring audio made elsewhere never loads it (its peak
+    # memory stays the scorer's, issue 15)
+    from ttsbench.metrics.cost import system_cost
+
     cost = system_cost(system)
     return None if cost is None else CostEntry.from_json(cost, f"{type(system).__name__} cost", path="")
 
@@ -217,9 +219,19 @@ def git_info() -> GitInfo:
         return GitInfo()
 
 
+def _torch_version() -> str | None:
+    """The installed torch's version, read without importing torch (scoring may never load it)."""
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def device_name(device: str) -> str:
     """A human name of the device (GPU model, or the CPU)."""
     if device.startswith("cuda"):
+        # lazy: torch only to name a GPU; scoring on the CPU never loads it (issue 15)
+        import torch
 
         if torch.cuda.is_available():
             return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
