@@ -56,7 +56,9 @@ def document(title: str, body: str, *, script: str = "") -> str:
     tail = f'\n<script src="assets/{esc(script)}"></script>' if script else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{esc(title)}</title>\n<link rel=\"stylesheet\" href=\"assets/report.css\">\n</head>\n"
+            f"<title>{esc(title)}</title>\n<link rel=\"stylesheet\" href=\"assets/report.css\">\n"
+            # an empty icon: no favicon.ico request, which a static server answers with a logged 404
+            "<link rel=\"icon\" href=\"data:,\">\n</head>\n"
             f"<body>\n{body}{tail}\n</body>\n</html>\n")
 
 
