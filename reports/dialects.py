@@ -41,6 +41,7 @@ class Dialect:
     dagger: str
     approx: str
     dash: str
+    hint: Callable[[str, str], str] = lambda text, tip: text  # text with a hover line (HTML only)
 
 
 # Unicode line and paragraph separators and the bidirectional overrides/isolates (which reorder
@@ -85,6 +86,7 @@ def _md_code(text: str) -> str:
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
           "↓": r"$\downarrow$", "↑": r"$\uparrow$", "◆": r"$\blacklozenge$", "♣": r"$\clubsuit$",
+          "▲": r"$\blacktriangle$", "▼": r"$\blacktriangledown$",
           "♠": r"$\spadesuit$", "†": r"$^\dagger$", "–": "--", "±": r"$\pm$", "<": r"\textless{}",
           ">": r"\textgreater{}", "|": r"\textbar{}"}
 
@@ -112,4 +114,5 @@ HTML = Dialect(
     under=lambda s: f"<u>{s}</u>",
     sup=lambda s: f"<sup>{s}</sup>", small=lambda s: f"<small>{s}</small>",
     code=lambda s: f"<code>{html.escape(s, quote=True)}</code>", stack="<br>".join,
-    marks=lambda s: html.escape(str(s), quote=True), up="↑", down="↓", dagger="†", approx="~ ", dash="–")
+    marks=lambda s: html.escape(str(s), quote=True), up="↑", down="↓", dagger="†", approx="~ ", dash="–",
+    hint=lambda text, tip: f'<span class="hint" title="{html.escape(one_line(tip), quote=True)}">{text}</span>')

@@ -13,11 +13,19 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ttsbench.errors import InputError
+from ttsbench.reports.dialects import one_line
 from ttsbench.reports.records import RTF, TFLOPS
 from ttsbench.reports.tables import column_keys
 
 AXIS_UNITS = {TFLOPS: "TFLOPs (10^12 FLOPs per utterance, scope in the table notes; log scale)",
               RTF: "RTF (wall s / audio s, device in the table notes; log scale)"}
+
+
+def plain_label(text: str, limit: int = 40) -> str:
+    """A name as matplotlib draws it literally: one line, `$` escaped (a name from a run is never
+    read as mathtext, which can fail to draw), shortened to `limit` characters."""
+    out = one_line(str(text)).replace("$", r"\$")
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def resolve_column(df: pd.DataFrame, name: str) -> str:
@@ -67,6 +75,7 @@ def quality_vs_cost(df: pd.DataFrame, *, y: str = "wer", x: str | None = None) -
         raise InputError(f"no table row has both {xk} and {yk}: nothing to plot")
     data[xk], data[yk] = data[xk].astype(float), data[yk].astype(float)
     data["source"] = data["source"].astype(str)
+    data["prompt_set"] = data["prompt_set"].map(plain_label)
     fig = Figure(figsize=(7.0, 4.8), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.subplots()
@@ -77,12 +86,13 @@ def quality_vs_cost(df: pd.DataFrame, *, y: str = "wer", x: str | None = None) -
         ax.errorbar(ci[xk], ci[yk], yerr=[ci[yk] - ci[lo].astype(float), ci[hi].astype(float) - ci[yk]],
                     fmt="none", ecolor="0.4", elinewidth=1, capsize=3)
     for _, row in data.iterrows():
-        ax.annotate(str(row["system"]), (row[xk], row[yk]), textcoords="offset points", xytext=(4, 4),
+        ax.annotate(plain_label(row["system"]), (row[xk], row[yk]), textcoords="offset points", xytext=(4, 4),
                     fontsize=7)
     if (data[xk] > 0).all():
         ax.set_xscale("log")
-    ax.set_xlabel(AXIS_UNITS.get(xk, _label(df, xk)))
-    ax.set_ylabel(_label(df, yk))
+    ax.set_xlabel(plain_label(AXIS_UNITS.get(xk, _label(df, xk)), 120))
+    head, sep, tail = plain_label(_label(df, yk), 120).rpartition(" (")
+    ax.set_ylabel(f"{head}\n({tail}" if sep else tail)  # two lines: the axis is shorter than the label
     ax.set_title("Quality vs cost (quoted rows: copied from papers, not measured)", fontsize=9)
     ax.grid(True, alpha=0.3)
     return fig

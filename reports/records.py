@@ -4,18 +4,25 @@ A row holds, per column, a `Cell`: the number, its 95 % CI when the summary has 
 utterances it rests on, and its *group*: the thing that must agree for two numbers to be compared
 (a metric's recipe fingerprint id, the scope of a FLOPs count, the device an RTF was timed on, or
 the paper a number is quoted from). Tables put two groups in one column only with a footnote.
-Reading never re-scores anything: every number comes from summary.json and run.json.
+Reading never re-scores anything: every number comes from summary.json and run.json, or, for a
+row that merges several runs of one system that differ only in their seed, from their stored
+per-utterance rows: the mean over seeds of each seed's value on the utterances every seed scored,
+with a 95 % CI from the bootstrap over utterances and seeds (`ttsbench.metrics.stats`).
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ttsbench.errors import InputError
+from ttsbench.errors import InputError, UnknownNameError
+from ttsbench.metrics.stats import runs_bootstrap_ci
+from ttsbench.plugins import METRICS
+from ttsbench.reports.sides import columns, group_seeds, outcome, seed_of, system_key
 from ttsbench.schema import CostEntry, MetricSummary, RunManifest, Summary
 from ttsbench.store import RunRecord, find_runs, load_run
 
@@ -81,6 +88,7 @@ class Row:
     provenance: str = ""
     run_id: str = ""
     path: str = ""
+    seeds: tuple[int | None, ...] = ()  # the runs' seeds; more than one: a mean over seeds
 
 
 def _float(value: Any) -> float | None:
@@ -146,10 +154,80 @@ def row_from_run(record: RunRecord, keys: Mapping[str, str] | None = None,
     return Row(system=system, prompt_set=record.prompt_set_name or "?", metrics=metrics,
                tflops=cost_cell(record.cost), rtf=rtf_cell(run, summary), n_expected=record.n_expected,
                n_synth_failed=summary.synth.failed if summary else None, reference=reference,
-               run_id=record.run_id, path=str(record.path))
+               run_id=record.run_id, path=str(record.path), seeds=(seed_of(record),))
+
+
+def table_key(record: RunRecord) -> str:
+    """Runs merge into one table row when they differ only in their seed: same system spec and
+    prompt set (`system_key`), same recipe fingerprints, timed on the same device and batch size."""
+    fps = {name: m.fingerprint_id for name, m in sorted(record.run.metrics.items())}
+    batch = record.run.spec.batch_size if record.run.spec else None
+    return json.dumps([system_key(record), fps, record.run.device, batch])
+
+
+def seed_groups(records: Iterable[RunRecord], per_seed: bool = False) -> list[tuple[RunRecord, ...]]:
+    """The runs of each table row: one run each with `per_seed`, else seeds merged (`table_key`)."""
+    records = list(records)
+    return [(r,) for r in records] if per_seed else group_seeds(records, table_key)
+
+
+def row_from_runs(records: Sequence[RunRecord], keys: Mapping[str, str] | None = None,
+                  references: Iterable[str] = ()) -> Row:
+    """One row of a system's runs that differ only in their seed (one run: `row_from_run`)."""
+    rows = [row_from_run(r, keys, references) for r in records]
+    if len(rows) == 1:
+        return rows[0]
+    metrics = {name: _seed_cell(records, name, [r.metrics.get(name) for r in rows], (keys or {}).get(name))
+               for name in rows[0].metrics}
+    rtfs = [r.rtf.value for r in rows if r.rtf is not None and r.rtf.value is not None]
+    rtf = replace(rows[0].rtf, value=sum(rtfs) / len(rtfs)) if rows[0].rtf and len(rtfs) == len(rows) else None
+    failed = [r.n_synth_failed for r in rows]
+    return replace(rows[0], metrics=metrics, rtf=rtf, run_id=",".join(r.run_id for r in rows),
+                   path=", ".join(r.path for r in rows), seeds=tuple(s for r in rows for s in r.seeds),
+                   n_synth_failed=None if None in failed else max(failed))
+
+
+def _seed_cell(records: Sequence[RunRecord], name: str, cells: list[Cell | None], key: str | None) -> Cell:
+    """A metric cell over seeds: from the stored rows when the recipe defines the key's statistic,
+    else the mean of the seeds' summary values (no CI)."""
+    first = cells[0]
+    assert first is not None
+    key = key or _primary(records[0], name)
+    try:
+        cls = METRICS.get(name)
+    except UnknownNameError:  # a recipe this ttsbench does not know: its summaries only
+        cls = None
+    stats = cls.statistics() if hasattr(cls, "statistics") else {}
+    if key in stats:
+        outs = [outcome(r, name) for r in records]
+        common = sorted(set.intersection(*(set(o.ok) for o in outs)))
+        if common:
+            runs = [columns(o.ok, common, stats[key].columns) for o in outs]
+            value, low, high = runs_bootstrap_ci(runs, stats[key])
+            failed = set.union(*(set(o.failed) for o in outs))
+            return replace(first, value=_float(value), ci_low=_float(low), ci_high=_float(high),
+                           n_scored=len(common), n_failed=len(failed))
+    values = [c.value for c in cells if c is not None and c.value is not None]
+    mean = sum(values) / len(values) if len(values) == len(cells) else None
+    return replace(first, value=mean, ci_low=None, ci_high=None,
+                   n_scored=min((c.n_scored for c in cells if c and c.n_scored is not None), default=None))
+
+
+def _primary(record: RunRecord, name: str) -> str:
+    m = record.summary.metrics.get(name) if record.summary else None
+    if m is not None:
+        return m.primary_key
+    entry = record.run.metrics.get(name)
+    return (entry.primary if entry else None) or "value"
+
+
+def load_records(paths: Iterable[str | Path]) -> list[RunRecord]:
+    """Every run at or below each path (run directories or any of their parents)."""
+    return [load_run(p) for p in find_runs(paths)]
 
 
 def load_rows(paths: Iterable[str | Path], keys: Mapping[str, str] | None = None,
-              references: Iterable[str] = ()) -> list[Row]:
-    """Rows of every run at or below each path (run directories or any of their parents)."""
-    return [row_from_run(load_run(p), keys, references) for p in find_runs(paths)]
+              references: Iterable[str] = (), per_seed: bool = False) -> list[Row]:
+    """Rows of every run at or below each path; runs that differ only in their seed make one row
+    (the mean over seeds) unless `per_seed`."""
+    return [row_from_runs(g, keys, references) for g in seed_groups(load_records(paths), per_seed)]

@@ -21,6 +21,8 @@ import pandas as pd
 from ttsbench.reports.dialects import HTML, LATEX, MARKDOWN, Dialect
 from ttsbench.reports.paper import mark_notes
 
+SYMBOL = {"better": "▲", "worse": "▼"}  # the verdicts of ttsbench.reports.significance
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -126,6 +128,10 @@ def _cell(df: pd.DataFrame, idx: int, key: str, lay: Layout, dia: Dialect) -> st
         text += f" [{float(lo):.{d}f}, {float(hi):.{d}f}]"
     if len(df.attrs["columns"][key]["groups"]) > 1:
         text += dia.sup(lay.letters[(key, row[f"{key}_group"])])
+    verdict = row.get(f"{key}_sig")
+    if isinstance(verdict, str) and verdict:
+        text += f" {dia.escape(SYMBOL[verdict])}" if verdict in SYMBOL else ""
+        text = dia.hint(text, str(row.get(f"{key}_sig_tip") or ""))
     return text
 
 
@@ -140,7 +146,9 @@ def display_frame(df: pd.DataFrame, dia: Dialect, lay: Layout | None = None) -> 
     out = pd.DataFrame(index=df.index)
     out["Prompt set"] = df["prompt_set"].map(dia.escape)
     marks = df["marks"].fillna("").map(dia.marks)
-    out["System"] = df["system"].map(dia.escape) + marks.map(lambda m: f" {m}" if m else "")
+    seeds = df["seeds"].fillna("").map(lambda v: f" ({v.count(',') + 1} seeds)" if "," in str(v) else "") \
+        if "seeds" in df else ""
+    out["System"] = df["system"].map(dia.escape) + marks.map(lambda m: f" {m}" if m else "") + seeds
     out["Source"] = df["source"].map(dia.escape)
     out["n (exp / scored / dropped)"] = [
         f"{_count(e, dia.dash)} / {_count(s, dia.dash)} / {_count(x, dia.dash)}"
@@ -157,6 +165,16 @@ def footnotes(df: pd.DataFrame, lay: Layout, dia: Dialect) -> list[str]:
                         "x [low, high]: the value and its 95 % bootstrap CI. n: prompts expected / scored "
                         "by every metric / dropped (synthesis or scoring failed, or not scored). "
                         "Quoted rows are copied from the cited paper, not measured.")]
+    if "seeds" in df and df["seeds"].fillna("").astype(str).str.contains(",").any():
+        lines.append(dia.escape("(k seeds): the mean over k runs that differ only in their seed, on the utterances "
+                                "every seed scored; its CI is the bootstrap over utterances and seeds."))
+    sig = df.attrs.get("significance")
+    if sig:
+        policy = ("failed utterances count as the worst value of their metric" if sig["failed"] == "worst"
+                  else "failed utterances left out")
+        lines.append(dia.escape(f"▲ / ▼: significantly better / worse than {sig['reference']} on the same "
+                                f"prompt set (paired bootstrap over the utterances both attempted, two-sided "
+                                f"p < {sig['alpha']:g}; {policy})."))
     lines += [(dia.sup(m) + " " if m else "") + dia.escape(text) for m, text in lay.notes]
     if any(df.attrs.get("columns", {})) and any(
             (df[f"{k}_approx"] == True).any() for k in df.attrs["columns"]):  # noqa: E712 - object column

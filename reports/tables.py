@@ -7,7 +7,8 @@ format it with CIs, bold best / underlined second per direction and per prompt s
 Columns of the frame, one row per (system, prompt set):
 
 - `system`, `prompt_set`, `source` ("measured" or "quoted"), `reference` (never ranked), `marks`,
-  `provenance`, `run_id`, `path`;
+  `provenance`, `run_id`, `path` (comma-separated for a row over several seeds), `seeds` (the runs'
+  seeds, comma-separated: more than one means each value is the mean over those seeds);
 - `n_expected` (prompts in the set), `n_synth_failed`, `n_scored` (the fewest any metric of the row
   scored), `n_dropped` = n_expected - n_scored: utterances missing from at least one number;
 - per metric column `<m>`: the value in the unit of its label, `<m>_ci_low` / `<m>_ci_high` (95 %
@@ -113,7 +114,9 @@ def build_table(records: Iterable[Any]) -> pd.DataFrame:
     for row, cells in placed:
         rec: dict[str, Any] = {"system": row.system, "prompt_set": row.prompt_set, "source": row.source,
                                "reference": row.reference, "marks": row.marks, "provenance": row.provenance,
-                               "run_id": row.run_id, "path": row.path, "n_expected": row.n_expected,
+                               "run_id": row.run_id, "path": row.path,
+                               "seeds": ",".join("?" if x is None else str(x) for x in row.seeds),
+                               "n_expected": row.n_expected,
                                "n_synth_failed": row.n_synth_failed}
         counts = [c.n_scored for k, c in cells.items()
                   if columns[k]["kind"] == "metric" and c.n_scored is not None]
@@ -142,7 +145,7 @@ def build_table(records: Iterable[Any]) -> pd.DataFrame:
 
 
 def _column_order(columns: Mapping[str, Any]) -> list[str]:
-    head = ["system", "prompt_set", "source", "reference", "marks", "provenance", "run_id", "path",
+    head = ["system", "prompt_set", "source", "reference", "marks", "provenance", "run_id", "path", "seeds",
             "n_expected", "n_synth_failed", "n_scored", "n_dropped"]
     return head + [c for key in columns for c in (key, *(f"{key}_{f}" for f in CELL_FIELDS))]
 

@@ -1,7 +1,9 @@
 """`ttsbench demo`: the main job on the embedded defaults, offline, on CPU.
 
 Runs every default system of the embedded `demo` prompt set (real LibriVox speech) with its
-default offline metrics, then renders the comparison table (stdout) and an HTML report.
+default offline metrics, then renders the comparison table (stdout) and the report folder
+(`<out>/report/index.html`: the table with significance against the ground truth, a listening page,
+plots).
 """
 
 from __future__ import annotations
@@ -44,7 +46,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         codes.append(print_summary(roots[-1]))
         print()
     report_dir = args.out / "report"
-    code = main(["report", *map(str, roots), "--out", str(report_dir)])
+    reference = ["--reference", "ground-truth"] if "ground-truth" in systems else []
+    code = main(["report", *map(str, roots), "--out", str(report_dir), *reference])
     if code == 0:
-        print(f"\nHTML report: {report_dir / 'report.html'}")
+        print(f"\nReport: open {report_dir / 'index.html'} (listening page: "
+              f"{report_dir / 'listen-demo.html'})")
     return code or max(codes)  # 1 when a system's run scored nothing

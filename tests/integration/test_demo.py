@@ -18,6 +18,11 @@ def test_demo_runs_offline_and_renders_a_report(tmp_path, capsys):
     assert "| demo" in stdout and "espeak-ng" in stdout and "ground-truth" in stdout
     html = (out / "report" / "report.html").read_text()
     assert "<table" in html and "espeak-ng" in html
+    index = (out / "report" / "index.html").read_text()
+    assert "significantly better / worse than ground-truth" in index and "listen-demo.html" in index
+    listen = (out / "report" / "listen-demo.html").read_text()
+    assert listen.count("<audio ") == 2 * 2 + 2 * 2  # prompt + ground truth, and both systems' outputs
+    assert f"open {out / 'report' / 'index.html'}" in stdout
     summaries = sorted(out.rglob("summary.json"))
     assert len(summaries) == 2
     for path in summaries:

@@ -74,3 +74,11 @@ def test_import_datasets_from_repo_root_does_not_resolve_to_our_folder(repo_root
     ours = str(repo_root / "datasets")
     assert file_line != "None" and not file_line.startswith(ours)
     assert ours not in path_line
+
+
+def test_report_assets_ship_in_the_wheel(wheel, repo_root):
+    """The listening pages' script and the stylesheet are package data of ttsbench.reports."""
+    names = set(wheel.namelist())
+    assets = sorted(p.name for p in (repo_root / "reports" / "assets").iterdir() if p.is_file())
+    assert assets == ["listen.js", "report.css"]
+    assert all(f"ttsbench/reports/assets/{name}" in names for name in assets)

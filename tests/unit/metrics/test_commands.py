@@ -61,7 +61,10 @@ def test_compare_gives_the_paired_difference_with_a_ci(tmp_path, capsys):
     rows = {r["key"]: r for r in json.loads(capsys.readouterr().out)}
     assert set(rows) == {"wer_macro", "wer_micro", "fail_rate_50"}
     macro = rows["wer_macro"]
-    assert macro["n"] == 60 and macro["diff"] > 15 and macro["ci_low"] > 10 and macro["p_value"] < 0.01
+    assert macro["diff"] > 15 and macro["ci_low"] > 10 and macro["p_value"] < 0.01
+    # u999 failed in both runs: it counts as WER 100 % on each side (the default failure policy)
+    assert macro["n"] == 61 and macro["imputed_a"] == macro["imputed_b"] == 1 and macro["failed"] == "worst"
+    assert rows["wer_micro"]["n"] == 60 and rows["wer_micro"]["left_out"] == 1  # no run stored its N
     assert macro["same_recipe"] is False
     assert main(["compare", str(a), str(b), "--key", "wer_micro"]) == 0
     out = capsys.readouterr().out

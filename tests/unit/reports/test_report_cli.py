@@ -16,7 +16,8 @@ def test_report_writes_every_format_and_prints_markdown(make_run, tmp_path, caps
     assert main(["report", str(tmp_path / "runs"), "--paper", "ditar-table1-a", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert printed.startswith("| Prompt set") and "**2.00** [1.80, 2.20]" in printed
-    assert sorted(p.name for p in out.iterdir()) == ["quality_vs_cost.png", "report.csv", "report.html",
+    assert sorted(p.name for p in out.iterdir()) == ["assets", "index.html", "listen-tiny-en.html", "plots",
+                                                     "quality_vs_cost.png", "report.csv", "report.html",
                                                      "report.md", "report.tex"]
     page = (out / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<b>beta</b>" not in page and "&lt;b&gt;beta" in page
