@@ -128,8 +128,9 @@ def merge(run_dir: Path) -> Path:
     known = [d for d in (base, *docs) if d is not None and d.spec is not None]
     if not known:
         raise InputError(f"{root}: its shard manifests record no run spec")
-    latest = max(known, key=lambda d: d.updated or "")
-    spec = latest.spec
+    by_time = sorted(known, key=lambda d: d.updated or "")  # stable: on a tie a shard's is newer than run.json's
+    metric_specs = {m.name: m for d in by_time for m in d.spec.metrics}  # every recipe any job scored
+    spec = replace(by_time[-1].spec, metrics=tuple(metric_specs.values()))
     pset = load_prompt_set(spec.prompt_set, audio_root=spec.audio_root, limit=spec.limit)
     prompts = list(pset.prompts if spec.limit is None else pset.prompts[: spec.limit])
     count = max(zip(docs, shards), key=lambda ds: ds[0].updated or "")[1].count  # the latest job's split

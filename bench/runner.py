@@ -198,8 +198,7 @@ def _failed(prompt: Prompt, seed: int, err: BaseException) -> SynthRow:
 
 
 def _system_cost(system: Any) -> CostEntry | None:
-    # lazy: the cost layer imports torch; scoring audio made elsewhere never loads it (its peak
-    # memory stays the scorer's, issue 15)
+    # lazy: the cost layer imports torch, which scoring audio made elsewhere never needs
     from ttsbench.metrics.cost import system_cost
 
     cost = system_cost(system)
