@@ -11,16 +11,17 @@ from ttsbench.registry import Registry
 
 SYSTEMS: Registry[Any] = Registry(
     "system", entry_point_group="ttsbench.systems", builtin_packages=["ttsbench.systems", "ttsbench.testing"],
-    list_command="ttsbench list systems")
+    list_command="ttsbench list systems", symbol="SYSTEMS")
 METRICS: Registry[Any] = Registry(
     "metric", entry_point_group="ttsbench.metrics", builtin_packages=["ttsbench.metrics"],
-    list_command="ttsbench list metrics")
+    list_command="ttsbench list metrics", symbol="METRICS")
 ASR: Registry[Any] = Registry(
     "asr backend", entry_point_group="ttsbench.asr", builtin_packages=["ttsbench.metrics"],
-    list_command="ttsbench list asr")
+    list_command="ttsbench list asr", symbol="ASR")
 NORMALIZERS: Registry[Any] = Registry(
     "normalizer", entry_point_group="ttsbench.normalizers", builtin_packages=["ttsbench.metrics"],
-    list_command="ttsbench list normalizers", old_groups=["ttsbench.recipes"])
+    list_command="ttsbench list normalizers", old_groups=["ttsbench.recipes"],
+    symbol="NORMALIZERS")
 
 
 def _load_builtin_prompt_sets(registry: Registry[Any]) -> None:

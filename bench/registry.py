@@ -1,8 +1,11 @@
 """A generic name -> plugin registry with decorator registration and entry-point plugins.
 
-Built-in plugins register themselves with a decorator when their module is imported; on first
-lookup the registry imports every module under its built-in packages (so the decorator is the one
-source of truth: there is no second hand-written list), which keeps `import ttsbench` cheap.
+Built-in plugins register themselves with a decorator when their module is imported (so the
+decorator is the one source of truth: there is no second hand-written list), which keeps `import
+ttsbench` cheap. Looking up one name imports only the module whose source registers it with a
+literal `@<SYMBOL>.register("name")` (found by reading the files, not importing them), so scoring
+with one recipe does not load every other recipe's libraries (torch, for a faster-whisper WER);
+any other lookup, and listing, imports every module under the built-in packages.
 Outside packages add plugins through an entry-point group, e.g.::
 
     [project.entry-points."ttsbench.systems"]
@@ -14,9 +17,12 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
+import importlib.util
 import pkgutil
+import re
 from collections.abc import Callable, Iterable
 from importlib import metadata
+from pathlib import Path
 from typing import Generic, TypeVar
 
 from ttsbench.errors import DuplicateNameError, UnknownNameError
@@ -29,8 +35,9 @@ class Registry(Generic[T]):
 
     def __init__(self, kind: str, *, entry_point_group: str, builtin_packages: Iterable[str] = (),
                  builtin_loader: Callable[[Registry[T]], None] | None = None,
-                 list_command: str | None = None, old_groups: Iterable[str] = ()) -> None:
-        """`old_groups`: entry-point groups this registry had under an earlier name, still read."""
+                 list_command: str | None = None, old_groups: Iterable[str] = (), symbol: str | None = None) -> None:
+        """`old_groups`: entry-point groups this registry had under an earlier name, still read.
+        `symbol`: the registry's name in the code (`METRICS`), for the one-module lookup."""
         self.kind = kind
         self.entry_point_group = entry_point_group
         self._groups = (entry_point_group, *old_groups)
@@ -40,6 +47,8 @@ class Registry(Generic[T]):
         self._items: dict[str, T] = {}
         self._origins: dict[str, str] = {}
         self._loaded = False
+        self._symbol = symbol
+        self._where: dict[str, str] | None = None  # name -> the built-in module that registers it
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator: `@SYSTEMS.register("ditar-0.6b")`. A taken name raises DuplicateNameError."""
@@ -85,6 +94,12 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         """The plugin called `name`; an unknown name raises UnknownNameError with suggestions."""
+        if name in self._items:
+            return self._items[name]
+        if not self._loaded and name in self._sources():
+            importlib.import_module(self._sources()[name])  # only the module that registers it
+            if name in self._items:
+                return self._items[name]
         self._ensure_loaded()
         if name in self._items:
             return self._items[name]
@@ -99,6 +114,17 @@ class Registry(Generic[T]):
         raise UnknownNameError(
             f"no {self.kind} named {name!r}.{hint} known {self.kind}s: {', '.join(known)}{cmd}")
 
+    def _sources(self) -> dict[str, str]:
+        """name -> module of every literal `@<symbol>.register("name")` under the built-in packages."""
+        if self._where is None:
+            self._where = {}
+            if self._symbol is not None:
+                pattern = re.compile(rf'@{self._symbol}\.register\(\s*"([^"]+)"\s*\)')
+                for module, path in _module_files(self._builtin_packages):
+                    for name in pattern.findall(path.read_text(encoding="utf-8")):
+                        self._where.setdefault(name, module)
+        return self._where
+
     def names(self, pattern: str = "*") -> list[str]:
         """Sorted names matching an fnmatch pattern, built-ins and installed plugins."""
         self._ensure_loaded()
@@ -112,6 +138,18 @@ class Registry(Generic[T]):
     def __contains__(self, name: object) -> bool:
         self._ensure_loaded()
         return name in self._items or name in self._lazy
+
+
+def _module_files(packages: Iterable[str]) -> Iterable[tuple[str, Path]]:
+    """(module name, source file) of every module under `packages`, found without importing any."""
+    for package in packages:
+        spec = importlib.util.find_spec(package)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            for path in sorted(Path(folder).rglob("*.py")):
+                parts = path.relative_to(folder).with_suffix("").parts
+                if parts[-1] == "__init__":
+                    parts = parts[:-1]
+                yield ".".join((package, *parts)), path
 
 
 def _import_tree(package: str) -> None:
