@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from ttsbench.metrics.asr.base import ASRBackend
-from ttsbench.metrics.models import require, torch_device
+from ttsbench.metrics.models import device_kind, require, torch_device
+from ttsbench.metrics.reference import paraformer_signature
 from ttsbench.plugins import ASR
 
 RESOLVED_MODEL_ID = "iic/speech_seaco_paraformer_large_asr_nat-zh-cn-16k-common-vocab8404-pytorch"
@@ -26,7 +28,7 @@ RESOLVED_MODEL_ID = "iic/speech_seaco_paraformer_large_asr_nat-zh-cn-16k-common-
 class Paraformer(ASRBackend):
     """funasr SeACo-Paraformer (zh) from a local model directory, one utterance per call."""
 
-    libraries = ("funasr", "torch")
+    libraries = ("funasr", "torch", "torchaudio")
     extra = "funasr"
 
     def __init__(self, model_path: Path, **kwargs) -> None:
@@ -41,6 +43,14 @@ class Paraformer(ASRBackend):
                                           ncpu=torch.get_num_threads())
         except Exception as err:  # noqa: BLE001 - funasr raises RuntimeError / AssertionError / KeyError for a wrong dir
             raise self.load_error("a funasr Paraformer model", err) from None
+
+    @classmethod
+    def signature(cls, model_path: Path, recipe: str) -> dict[str, Any]:
+        return paraformer_signature(model_path, recipe)
+
+    def resolved(self) -> dict[str, Any]:
+        return {"device": device_kind(self.device), "dtype": "float32",
+                "decoding": f"funasr generate, one file a call, batch_size_s={self.batch_size_s}, no VAD or punctuation"}
 
     def transcribe(self, paths: Sequence[Path]) -> list[str]:
         out = []
