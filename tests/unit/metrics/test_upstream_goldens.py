@@ -1,4 +1,4 @@
-"""Issue 19.4: the SIM and UTMOS recipes equal golden outputs of the upstream computation, frozen as fixtures.
+"""Issue 19.4: the SIM, UTMOS and HuBERT recipes equal golden outputs of the upstream computation, as fixtures.
 
 `tests/fixtures/goldens/` holds tiny upstream-format checkpoints (an s3prl WavLM {"cfg", "model"} and a
 UniSpeech ECAPA_TDNN fine-tuned state) and `goldens.json`: each fixed waveform's SIM embedding and
@@ -19,6 +19,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from ttsbench.metrics.asr.ctc_hf import HFCTC
 from ttsbench.metrics.checkpoints import load_checked
 from ttsbench.metrics.mos.recipe import read_mono
 from ttsbench.metrics.mos.utmos22 import UTMOS22Strong
@@ -106,3 +107,20 @@ def test_the_independent_reimplementation_reproduces_the_goldens(make_goldens):
     with torch.no_grad():
         emb = ref.sim_embedding(wav, sr, wavlm, tuned)[0]
     assert np.allclose(emb.numpy(), GOLDENS["sim"][f"{sr}-{seed}"], rtol=0, atol=1e-6)
+
+
+HUBERT = Path(__file__).resolve().parents[2] / "fixtures" / "hubert_goldens"
+
+
+@pytest.mark.parametrize("case", json.loads((HUBERT / "goldens.json").read_text())["cases"])
+def test_hubert_en_transcripts_equal_zipvoices_pipeline(tmp_path, case):
+    """ZipVoice's scorer (transformers' ASR pipeline on its load_waveform arrays: channel mean, librosa's
+    soxr HQ) on the saved tiny HubertForCTC, against the recipe's own path (scripts/make_hubert_goldens.py)."""
+    pytest.importorskip("transformers")
+    goldens = json.loads((HUBERT / "goldens.json").read_text())
+    hubert = script("make_hubert_goldens")
+    sr, seed, channels = case
+    path = tmp_path / f"{sr}.wav"
+    sf.write(str(path), hubert.waveform(sr, seed, channels), sr, subtype="FLOAT")
+    text = HFCTC(HUBERT, recipe="hubert-en").transcribe([path])[0]
+    assert text == goldens["texts"][f"{sr}-{seed}-{channels}"]
