@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from ttsbench.errors import TTSBenchWarning
 from ttsbench.metrics import text
+from ttsbench.metrics.asr import whisper_ct2
 from ttsbench.metrics.asr.whisper_ct2 import resolve_compute_type
 from ttsbench.metrics.reference import ModelCheck
 from ttsbench.plugins import METRICS
@@ -88,3 +90,10 @@ def test_embedding_recipes_record_device_dtype_resampler_and_libraries(recipe):
     before = metric.fingerprint_id()
     metric.device = "cuda"
     assert metric.fingerprint_id() != before
+
+
+def test_an_unchecked_faster_whisper_version_is_scored_with_a_warning(tiny_ct2_dir, monkeypatch):
+    pytest.importorskip("faster_whisper")
+    monkeypatch.setattr(whisper_ct2, "CHECKED_VERSIONS", ("0.10.1",))
+    with pytest.warns(TTSBenchWarning, match=r"faster-whisper .* was not checked .*checked: 0\.10\.1"):
+        whisper_ct2.FasterWhisper(tiny_ct2_dir, recipe="f5-en", params={"cpu_threads": 1})
