@@ -169,12 +169,17 @@ def weight_hashes(path: Path, memo_dir: Path | None = None) -> dict[str, str]:
     return {p.relative_to(path).as_posix(): sha256_file(p, memo_dir) for p in files}
 
 
-def weights_digest(path: Path, memo_dir: Path | None = None) -> str:
-    """One SHA-256 for a model: the file's own hash, or a hash over `name:sha256` of its weight files."""
-    hashes = weight_hashes(path, memo_dir)
+def digest_of(path: Path, hashes: dict[str, str]) -> str:
+    """One SHA-256 for a model from its `weight_hashes`: the file's own hash, or a hash over the lines
+    `name:sha256` of its weight files."""
     if path.is_file():
         return next(iter(hashes.values()))
     return hashlib.sha256("\n".join(f"{name}:{digest}" for name, digest in hashes.items()).encode()).hexdigest()
+
+
+def weights_digest(path: Path, memo_dir: Path | None = None) -> str:
+    """One SHA-256 for a model: the file's own hash, or a hash over `name:sha256` of its weight files."""
+    return digest_of(path, weight_hashes(path, memo_dir))
 
 
 def check_pin(recipe: str, path: Path, actual: str, pinned: str | None) -> None:

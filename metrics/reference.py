@@ -104,15 +104,6 @@ class ModelCheck:
             out["found"] = dict(self.found)
         return out
 
-    def note(self) -> str:
-        """One line for a report footnote."""
-        short = self.sha256[:12]
-        if self.verdict == VERIFIED:
-            return f"weights verified (sha256 {short}… is {self.reference}'s published hash)"
-        if self.verdict == UNVERIFIED:
-            return f"comparable, weights unverified (sha256 {short}…: no published hash of {self.reference} matched)"
-        return f"other model, not comparable (expected {self.reference}; found {guess_name(self.found)})"
-
 
 def compare_signature(expected: Mapping[str, Any], found: Mapping[str, Any]) -> tuple[str, ...]:
     """'key FOUND, not EXPECTED' for every declared key whose value differs (a missing key differs)."""

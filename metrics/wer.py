@@ -39,7 +39,7 @@ import pandas as pd
 
 from ttsbench.metrics.base import Metric, ModelOptions, Need
 from ttsbench.metrics.cache import TranscriptCache, audio_sha256
-from ttsbench.metrics.models import ModelLocation, check_pin, package_versions, weight_hashes, weights_digest
+from ttsbench.metrics.models import ModelLocation, check_pin, digest_of, package_versions, weight_hashes
 from ttsbench.metrics.reference import ModelCheck, ReferenceModel, check_model
 from ttsbench.metrics.stats import Statistic, aggregate, wer_statistics
 from ttsbench.metrics.text import TextNormalizer, get_normalizer
@@ -134,7 +134,7 @@ class WERRecipe(Metric):
         path = self.resolve_model(ctx)
         backend_cls = ASR.get(self.asr)
         hashes = weight_hashes(path, ctx.work_dir)
-        actual = weights_digest(path, ctx.work_dir)
+        actual = digest_of(path, hashes)
         check_pin(self.registry_name, path, actual, self.weights_sha256)
         self.weights_sha256 = actual
         if self.reference_model is not None:  # before loading: a wrong 3 GB model is refused in a second
