@@ -6,6 +6,8 @@
   mos/         utmos22-strong (UTMOS22 strong learner)
   offline.py   wer-whisper-tiny-en, sim-resemblyzer, dnsmos: weights shipped in pip packages, not comparable
   stats.py     macro / micro WER, fail rate, bootstrap and paired-bootstrap CIs over stored rows
+  reference.py the reference model of each comparable recipe: architecture signature, published
+               hashes, the verified / unverified / other-model verdict (allow_other_model)
   resample.py, cache.py, models.py, checkpoints.py: the reference resamplers, content-keyed caches,
                model location and SHA-256 pins, strict checkpoint loading
   cost/        FLOPs and speed (another component)

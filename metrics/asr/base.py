@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import torch
 
 from ttsbench.errors import MissingModelError
-from ttsbench.metrics.models import package_versions, torch_device
+from ttsbench.metrics.models import device_kind, package_versions, torch_device
 
 
 class ASRBackend(abc.ABC):
@@ -25,17 +25,29 @@ class ASRBackend(abc.ABC):
     extra: ClassVar[str] = ""
 
     def __init__(self, model_path: Path, *, device: str = "cpu", recipe: str = "",
-                 params: Mapping[str, Any] | None = None) -> None:
+                 params: Mapping[str, Any] | None = None, weights_sha256: str = "") -> None:
         self.model_path = Path(model_path)
         self.device = device
         self.recipe = recipe
         self.params = dict(params or {})
+        self.weights_sha256 = weights_sha256  # what a backend that seeds a sampler derives its seeds from
 
     @classmethod
     def describe(cls, params: Mapping[str, Any]) -> dict[str, Any]:
         """What moves the transcripts, known before loading: engine, decode params, library versions."""
         return {"backend": getattr(cls, "registry_name", cls.__name__), "params": dict(sorted(params.items())),
                 "libraries": package_versions(cls.libraries)}
+
+    @classmethod
+    def signature(cls, model_path: Path, recipe: str) -> dict[str, Any]:
+        """The architecture signature of the model files at `model_path`, read before loading (config or
+        tensor shapes), compared with a recipe's reference model (`ttsbench.metrics.reference`)."""
+        return {}
+
+    def resolved(self) -> dict[str, Any]:
+        """What moves the transcripts and is only known once loaded: the device kind, the dtype or compute
+        type chosen, how decoding is seeded. Part of the recipe's fingerprint and transcript cache key."""
+        return {"device": device_kind(self.device), "dtype": "float32"}
 
     def load_error(self, what: str, err: BaseException) -> MissingModelError:
         """One line saying the model directory did not load as `what`, and the library's reason."""

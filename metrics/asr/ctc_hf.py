@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
 import soxr
 
 from ttsbench.metrics.asr.base import ASRBackend
-from ttsbench.metrics.models import require
+from ttsbench.metrics.models import device_kind, require
+from ttsbench.metrics.reference import hf_ctc_signature
 from ttsbench.plugins import ASR
 
 SAMPLE_RATE = 16_000
@@ -48,6 +50,14 @@ class HFCTC(ASRBackend):
         from transformers import AutoModelForCTC, AutoProcessor
 
         self.load_transformers(AutoProcessor, AutoModelForCTC, "a transformers CTC model")
+
+    @classmethod
+    def signature(cls, model_path: Path, recipe: str) -> dict[str, Any]:
+        return hf_ctc_signature(model_path, recipe)
+
+    def resolved(self) -> dict[str, Any]:
+        return {"device": device_kind(self.device), "dtype": "float32",
+                "audio": "soundfile float32, channel mean, soxr HQ to 16 kHz", "decoding": "greedy CTC, one file a call"}
 
     def transcribe(self, paths: Sequence[Path]) -> list[str]:
         out = []

@@ -4,17 +4,42 @@ faster-whisper decodes the file itself (PyAV, resampled to 16 kHz by its own res
 is passed, as F5 does. Decoding: `transcribe(path, beam_size=5, language="en")` with faster-whisper's
 defaults otherwise (temperature fallback, condition_on_previous_text, no VAD). The text is the
 segments joined with spaces. F5 runs large-v3 in float16 on CUDA; on CPU float16 is not available,
-so `compute_type` defaults to float16 on CUDA and float32 on CPU (recorded in the transcript cache key).
+so `compute_type` defaults to float16 on CUDA and float32 on CPU. The resolved compute type, the
+device kind and the faster-whisper / CTranslate2 / PyAV versions are in the recipe's fingerprint.
+
+**Seeded fallback.** When a window's beam result fails faster-whisper's compression-ratio or
+log-probability threshold, it samples again at temperatures 0.2 ... 1.0. CTranslate2 draws those
+samples from a per-thread generator seeded once, when a worker thread first samples, from the
+process-wide seed (`ctranslate2.set_random_seed`), so the same audio can give another transcript
+on every call. We keep the fallback (it is part of the reference's decoding) and make it
+reproducible: an utterance whose segments show a temperature above 0 is transcribed again on a
+fresh `WhisperModel` (new worker threads, so fresh generators) created right after setting the seed
+to `fallback_seed(audio sha256, model key)`; that transcript is the one kept. Utterances without a
+fallback are decoded once (beam search draws no random numbers).
+
+F5 pins faster-whisper 0.10.1; `CHECKED_VERSIONS` lists the versions this decoding was checked on,
+and another version is scored with a warning.
 """
 
 from __future__ import annotations
 
+import hashlib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from ttsbench.errors import TTSBenchWarning
 from ttsbench.metrics.asr.base import ASRBackend
-from ttsbench.metrics.models import require, torch_device
+from ttsbench.metrics.cache import audio_sha256
+from ttsbench.metrics.models import device_kind, package_versions, require, torch_device
+from ttsbench.metrics.reference import ct2_whisper_signature
 from ttsbench.plugins import ASR
+
+#: faster-whisper versions whose `transcribe` this backend was checked to reproduce (docs/protocol.md)
+CHECKED_VERSIONS = ("1.2.1",)
+SEEDING = ("fallback sampling redone on fresh CTranslate2 workers seeded with "
+           "sha256(audio sha256 : model key)[:8] (ttsbench)")
 
 
 def resolve_compute_type(requested: str, device: str) -> str:
@@ -22,6 +47,16 @@ def resolve_compute_type(requested: str, device: str) -> str:
     if requested != "auto":
         return requested
     return "float16" if device.startswith("cuda") else "float32"
+
+
+def fallback_seed(audio: str, model_key: str) -> int:
+    """The CTranslate2 seed of one utterance's fallback sampling: from its audio hash and the model key."""
+    return int(hashlib.sha256(f"{audio}:{model_key}".encode()).hexdigest()[:8], 16)
+
+
+def sampled(segments: Sequence[Any]) -> bool:
+    """Whether any window fell back to sampling (a version without `Segment.temperature` counts as yes)."""
+    return any(getattr(s, "temperature", 1.0) is None or getattr(s, "temperature", 1.0) > 0 for s in segments)
 
 
 @ASR.register("faster-whisper")
@@ -34,23 +69,62 @@ class FasterWhisper(ASRBackend):
     def __init__(self, model_path: Path, **kwargs) -> None:
         super().__init__(model_path, **kwargs)
         require("faster_whisper", self.recipe, self.extra)
-        # lazy: an optional backend, imported only when this recipe or system runs
-        from faster_whisper import WhisperModel
-
         device = torch_device(self.device)
+        self.ct2_device = "cuda" if device.startswith("cuda") else "cpu"
         self.compute_type = resolve_compute_type(str(self.params.get("compute_type", "auto")), device)
         self.beam_size = int(self.params.get("beam_size", 5))
         self.language = str(self.params.get("language", "en"))
-        threads = int(self.params.get("cpu_threads", 0))
+        self.threads = int(self.params.get("cpu_threads", 0))
+        # the weights' hash, the decode parameters and the compute type (not the folder's path)
+        self.model_key = hashlib.sha256(repr((self.weights_sha256, sorted(self.params.items()),
+                                              self.compute_type)).encode()).hexdigest()[:16]
+        self.fallbacks = 0  # utterances transcribed again with a seeded sampler (for tests and logs)
+        version = package_versions(["faster-whisper"])["faster-whisper"]
+        if version not in CHECKED_VERSIONS:
+            warnings.warn(f"{self.recipe}: faster-whisper {version} was not checked against this recipe's "
+                          f"decoding (checked: {', '.join(CHECKED_VERSIONS)}; F5-TTS pins 0.10.1)",
+                          TTSBenchWarning, stacklevel=2)
+        self.model = self.load()
+
+    def load(self) -> Any:
+        # lazy: an optional backend, imported only when this recipe or system runs
+        from faster_whisper import WhisperModel
+
         try:
-            self.model = WhisperModel(str(self.model_path), device="cuda" if device.startswith("cuda") else "cpu",
-                                      compute_type=self.compute_type, cpu_threads=threads, local_files_only=True)
+            return WhisperModel(str(self.model_path), device=self.ct2_device, compute_type=self.compute_type,
+                                cpu_threads=self.threads, local_files_only=True)
         except (RuntimeError, ValueError, OSError) as err:  # ctranslate2 rejects a wrong or partial model
             raise self.load_error("a CTranslate2 Whisper model", err) from None
+
+    @classmethod
+    def signature(cls, model_path: Path, recipe: str) -> dict[str, Any]:
+        return ct2_whisper_signature(model_path, recipe)
+
+    def resolved(self) -> dict[str, Any]:
+        return {"device": device_kind(self.device), "compute_type": self.compute_type, "seeding": SEEDING}
+
+    def segments(self, model: Any, path: Path) -> list[Any]:
+        segments, _ = model.transcribe(str(path), beam_size=self.beam_size, language=self.language)
+        return list(segments)
+
+    def seeded(self, path: Path) -> list[Any]:
+        """The utterance decoded on fresh worker threads whose samplers start from its own seed."""
+        # lazy: an optional backend, imported only when this recipe or system runs
+        import ctranslate2
+
+        ctranslate2.set_random_seed(fallback_seed(audio_sha256(path), self.model_key))
+        fresh = self.load()
+        try:
+            return self.segments(fresh, path)
+        finally:
+            del fresh
 
     def transcribe(self, paths: Sequence[Path]) -> list[str]:
         out = []
         for path in paths:
-            segments, _ = self.model.transcribe(str(path), beam_size=self.beam_size, language=self.language)
+            segments = self.segments(self.model, path)
+            if sampled(segments):
+                self.fallbacks += 1
+                segments = self.seeded(path)
             out.append("".join(" " + s.text for s in segments).strip())  # F5: hypo += " " + segment.text
         return out

@@ -16,7 +16,9 @@ Options (`ttsbench list metrics --options sim-wavlm-ecapa`): `model` (wavlm_larg
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,14 +36,24 @@ from ttsbench.metrics.checkpoints import load_checked, torch_load
 from ttsbench.metrics.models import (
     ModelLocation,
     check_pin,
+    device_kind,
     package_versions,
     require,
     sha256_file,
     torch_device,
 )
+from ttsbench.metrics.reference import ModelCheck, ReferenceModel, check_model
 from ttsbench.metrics.resample import sinc_resample
 from ttsbench.metrics.sim.ecapa import ECAPAConfig, ECAPAHead
-from ttsbench.metrics.sim.wavlm import hf_config, original_to_hf, translate, weight_norm_names
+from ttsbench.metrics.sim.wavlm import (
+    WAVLM_DEFAULTS,
+    WAVLM_LARGE,
+    conv_layers,
+    hf_config,
+    original_to_hf,
+    translate,
+    weight_norm_names,
+)
 from ttsbench.metrics.stats import Statistic, sim_statistics, sim_values
 from ttsbench.options import option
 from ttsbench.plugins import METRICS
@@ -74,24 +86,54 @@ class SpeakerVerifier(ECAPAHead):
         return self(torch.stack([*out.hidden_states[:layers], out.last_hidden_state], dim=0))
 
 
-def load_verifier(wavlm_path: Path, finetune_path: Path, head: ECAPAConfig, recipe: str) -> SpeakerVerifier:
-    """WavLM from its s3prl checkpoint, then the fine-tuned verifier on top, every key checked."""
-    require("transformers", recipe, "hf")
+def read_checkpoints(wavlm_path: Path, finetune_path: Path, recipe: str) -> tuple[dict, dict]:
+    """The s3prl WavLM checkpoint ({"cfg", "model"}) and the fine-tuned verifier's state dict."""
     pre = torch_load(wavlm_path, recipe)
     if not isinstance(pre, dict) or not {"cfg", "model"} <= set(pre):
         raise MissingModelError(f"{recipe}: {wavlm_path} is not an s3prl/UniSpeech WavLM checkpoint "
                                 "(expected a dict with 'cfg' and 'model')")
-    cfg = hf_config(pre["cfg"], recipe)
-    head = replace(head, feat_dim=cfg.hidden_size, feat_num=cfg.num_hidden_layers + 1)
-    model = SpeakerVerifier(cfg, head, normalize=bool(pre["cfg"].get("normalize", False)))
-    load_checked(model.wavlm, translate(pre["model"], model.wavlm, recipe=recipe, path=wavlm_path),
-                 recipe=recipe, path=wavlm_path)
     ft = torch_load(finetune_path, recipe)
     if not isinstance(ft, dict) or not isinstance(ft.get("model"), dict):
         raise MissingModelError(f"{recipe}: {finetune_path} has no 'model' state dict")
+    return pre, ft["model"]
+
+
+def head_config(state: dict[str, Any], recipe: str, path: Path) -> ECAPAConfig:
+    """The ECAPA head's sizes, read from the shapes of the fine-tuned state dict."""
+    try:
+        convs = sum(1 for k in state if k.startswith("layer2.Res2Conv1dReluBn.convs.") and k.endswith(".weight"))
+        return ECAPAConfig(
+            feat_dim=int(state["layer1.conv.weight"].shape[1]), feat_num=int(state["feature_weight"].shape[0]),
+            channels=int(state["layer1.conv.weight"].shape[0]), emb_dim=int(state["linear.weight"].shape[0]),
+            cat_channels=int(state["conv.weight"].shape[0]),
+            attention_channels=int(state["pooling.linear1.weight"].shape[0]),
+            se_bottleneck=int(state["layer2.SE_Connect.linear1.weight"].shape[0]), scale=convs + 1 if convs > 1 else 1)
+    except (KeyError, IndexError, AttributeError) as err:
+        raise MissingModelError(f"{recipe}: {path} is not the expected checkpoint: no ECAPA head weight {err}") from None
+
+
+def signature(wavlm_cfg: Mapping[str, Any], head: ECAPAConfig) -> dict[str, Any]:
+    """The architecture signature of a WavLM + ECAPA verifier (what `reference_model` declares)."""
+    c = {**WAVLM_DEFAULTS, **wavlm_cfg}
+    return {"architecture": "WavLM + ECAPA-TDNN", "wavlm_layers": c["encoder_layers"], "wavlm_dim": c["encoder_embed_dim"],
+            "wavlm_ffn": c["encoder_ffn_embed_dim"], "wavlm_heads": c["encoder_attention_heads"],
+            "layer_norm_first": bool(c["layer_norm_first"]), "extractor_mode": c["extractor_mode"],
+            "normalize_waveform": bool(c["normalize"]), "conv_feature_layers": [list(x) for x in conv_layers(
+                str(c["conv_feature_layers"]))], "gated_relative_position_bias": bool(
+                c["relative_position_embedding"] and c["gru_rel_pos"]), "ecapa": dict(head.__dict__)}
+
+
+def build_verifier(pre: dict, finetuned: Mapping[str, Any], head: ECAPAConfig, *, recipe: str, wavlm_path: Path,
+                   finetune_path: Path) -> SpeakerVerifier:
+    """WavLM from its s3prl checkpoint, then the fine-tuned verifier on top, every key checked."""
+    require("transformers", recipe, "hf")
+    cfg = hf_config(pre["cfg"], recipe)
+    model = SpeakerVerifier(cfg, head, normalize=bool(pre["cfg"].get("normalize", False)))
+    load_checked(model.wavlm, translate(pre["model"], model.wavlm, recipe=recipe, path=wavlm_path),
+                 recipe=recipe, path=wavlm_path)
     names = weight_norm_names(model.wavlm)
     state, unknown = {}, []
-    for key, value in ft["model"].items():
+    for key, value in finetuned.items():
         if key.startswith(UPSTREAM_PREFIX):
             new = original_to_hf(key[len(UPSTREAM_PREFIX):], names)
             if new is None:
@@ -104,6 +146,13 @@ def load_verifier(wavlm_path: Path, finetune_path: Path, head: ECAPAConfig, reci
     load_checked(model, state, recipe=recipe, path=finetune_path, allowed_unexpected=TRAINING_ONLY,
                  may_be_missing=("wavlm.",))
     return model.eval()
+
+
+def load_verifier(wavlm_path: Path, finetune_path: Path, recipe: str) -> SpeakerVerifier:
+    """The verifier of two checkpoint files, its head sized by the fine-tuned file's shapes."""
+    pre, finetuned = read_checkpoints(wavlm_path, finetune_path, recipe)
+    return build_verifier(pre, finetuned, head_config(finetuned, recipe, finetune_path), recipe=recipe,
+                          wavlm_path=wavlm_path, finetune_path=finetune_path)
 
 
 def min_samples(cfg: Any) -> int:
@@ -130,7 +179,13 @@ class WavLMECAPASIM(Metric):
     primary = "sim_o"
     comparable = True
     label = "SIM-o"
-    head_config: ClassVar[ECAPAConfig] = ECAPAConfig()
+    files: ClassVar[tuple[str, str]] = ("wavlm_large_finetune.pth", "wavlm_large.pt")  # the released names
+    reference_model: ClassVar[ReferenceModel] = ReferenceModel(
+        "wavlm_large_finetune.pth (seed-tts-eval README) + s3prl wavlm_large.pt",
+        "WavLM-large (24 layers x 1024) + ECAPA_TDNN_SMALL (512 channels, 256-dim embedding)",
+        signature(WAVLM_LARGE, ECAPAConfig()),
+        hash_source="huggingface.co/k2-fsa/TTS_eval_models (speaker_similarity/wavlm_large_finetune.pth) and "
+                    "huggingface.co/s3prl/converted_ckpts (wavlm_large.pt): each Files page lists the LFS SHA256")
     finetune = ModelLocation(
         "sim-wavlm-ecapa", "model", "speaker_similarity/wavlm_large_finetune.pth",
         "the seed-tts-eval README (Google Drive id 1-aE1NfzpRCLxA4GUxX9ITI3F9LlbtEGP) or "
@@ -151,17 +206,22 @@ class WavLMECAPASIM(Metric):
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)
         self.pins = {"finetune": self.options.sha256, "wavlm": self.options.wavlm_sha256}
+        self.model_check: ModelCheck | None = None
+        self.device = "unresolved until setup"
 
     def fingerprint(self) -> dict[str, Any]:
         return {"recipe": self.registry_name, "version": self.version, "comparable": self.comparable,
                 "reference": "seed-tts-eval cal_sim.sh (UniSpeech verification.py) and F5-TTS run_sim",
                 "model": "WavLM-large (s3prl wavlm_large.pt) + ECAPA_TDNN_SMALL (wavlm_large_finetune.pth)",
+                "model_check": self.model_check.fingerprint() if self.model_check else "not checked until setup",
                 "weights_sha256": {k: (str(v) if v else "unverified until setup") for k, v in self.pins.items()},
-                "head": self.head_config.__dict__ if self.head_config != ECAPAConfig() else "ECAPA_TDNN_SMALL",
-                "audio": "soundfile float32, first channel, torchaudio transforms.Resample sinc to 16 kHz, "
-                         "no trim", "libraries": package_versions(["transformers", "torch"]),
+                "device": device_kind(self.device) if self.device != "unresolved until setup" else self.device,
+                "dtype": "float32",
+                "audio": "soundfile float32, first channel, torchaudio transforms.Resample sinc to 16 kHz "
+                         "(Hann, width 6, rolloff 0.99, float64 kernel stored float32), no trim",
+                "libraries": package_versions(["transformers", "torch", "soundfile"]),
                 "pair": "sim_o: output vs prompt wav; sim_r: output vs resynthesized prompt",
-                "aggregation": "mean"}
+                "aggregation": "mean (95 % bootstrap CI over utterances, sim_r over those that have one)"}
 
     def setup(self, ctx: LoadContext) -> None:
         ft_path = self.finetune.resolve(self.options.model, ctx)
@@ -170,8 +230,18 @@ class WavLMECAPASIM(Metric):
             actual = sha256_file(path, ctx.work_dir)
             check_pin(self.registry_name, path, actual, self.pins[name])
             self.pins[name] = actual
+        pre, finetuned = read_checkpoints(wavlm_path, ft_path, self.registry_name)
+        head = head_config(finetuned, self.registry_name, ft_path)
+        digest = hashlib.sha256(f"{self.pins['finetune']}:{self.pins['wavlm']}".encode()).hexdigest()
+        self.model_check = check_model(
+            self.registry_name, self.reference_model, signature(pre["cfg"], head), ft_path, digest,
+            dict(zip(self.files, (self.pins["finetune"], self.pins["wavlm"]))),
+            allow_other=self.options.allow_other_model)
+        if not self.model_check.comparable:
+            self.comparable = False  # this run only: recorded and shown as not comparable
         self.device = torch_device(ctx.device)
-        self.model = load_verifier(wavlm_path, ft_path, self.head_config, self.registry_name).to(self.device)
+        self.model = build_verifier(pre, finetuned, head, recipe=self.registry_name, wavlm_path=wavlm_path,
+                                    finetune_path=ft_path).to(self.device)
         self.cache = EmbeddingCache(ctx.work_dir, self.fingerprint())
 
     def embedding(self, path: Path) -> Tensor:

@@ -53,7 +53,7 @@ WAVLM_LARGE = {"extractor_mode": "layer_norm", "encoder_layers": 24, "encoder_em
                "relative_position_embedding": True, "num_buckets": 320, "max_distance": 800,
                "gru_rel_pos": True}
 
-_DEFAULTS: dict[str, Any] = {  # UniSpeech WavLMConfig defaults, used where a cfg leaves a field out
+WAVLM_DEFAULTS: dict[str, Any] = {  # UniSpeech WavLMConfig defaults, used where a cfg leaves a field out
     "extractor_mode": "default", "encoder_layers": 12, "encoder_embed_dim": 768, "encoder_ffn_embed_dim": 3072,
     "encoder_attention_heads": 12, "activation_fn": "gelu", "layer_norm_first": False,
     "conv_feature_layers": "[(512,10,5)] + [(512,3,2)] * 4 + [(512,2,2)] * 2", "conv_bias": False,
@@ -82,7 +82,7 @@ def hf_config(cfg: Mapping[str, Any], recipe: str) -> Any:
     # lazy: an optional backend, imported only when this recipe or system runs
     from transformers import WavLMConfig
 
-    c = {**_DEFAULTS, **cfg}
+    c = {**WAVLM_DEFAULTS, **cfg}
     if not (c["relative_position_embedding"] and c["gru_rel_pos"]) or c["activation_fn"] != "gelu":
         raise MissingModelError(f"{recipe}: unsupported WavLM cfg (needs gated relative position bias and GELU): "
                                 f"relative_position_embedding={c['relative_position_embedding']}, "

@@ -1,8 +1,8 @@
 """sim-wavlm-ecapa and utmos22-strong: real loading code on tiny checkpoints in the upstream formats.
 
-The tiny recipes below are the registered recipe classes with only the architecture sizes changed
-(as timm's test variants): path resolution, SHA-256 pinning, strict key checks, resampling, caching
-and scoring are the real code.
+The tiny recipes below are the registered recipe classes with only the reference model changed to the
+tiny sizes (as timm's test variants): path resolution, SHA-256 pinning, the signature check, strict
+key checks, resampling, caching and scoring are the real code.
 """
 
 from __future__ import annotations
@@ -17,21 +17,32 @@ import torch
 
 from ttsbench.errors import MissingModelError
 from ttsbench.metrics.models import sha256_file
-from ttsbench.metrics.mos.recipe import UTMOS22StrongMOS
+from ttsbench.metrics.mos.recipe import UTMOS22StrongMOS, reference_signature
 from ttsbench.metrics.mos.utmos22 import UTMOSConfig
+from ttsbench.metrics.reference import ReferenceModel
 from ttsbench.metrics.sim.ecapa import ECAPAConfig
-from ttsbench.metrics.sim.recipe import WavLMECAPASIM, load_verifier
+from ttsbench.metrics.sim.recipe import WavLMECAPASIM, load_verifier, signature
 from ttsbench.types import LoadContext, ScoreItem
 
 pytest.importorskip("transformers")
 
 
+WAVLM_TINY_CFG = {  # the tiny s3prl cfg of conftest's tiny_sim_files
+    "extractor_mode": "layer_norm", "encoder_layers": 2, "encoder_embed_dim": 32, "encoder_ffn_embed_dim": 64,
+    "encoder_attention_heads": 4, "layer_norm_first": True, "normalize": True,
+    "conv_feature_layers": "[(16,10,5)] + [(16,3,2)] * 2 + [(16,2,2)]", "conv_bias": False,
+    "conv_pos": 16, "conv_pos_groups": 4, "relative_position_embedding": True, "num_buckets": 32,
+    "max_distance": 100, "gru_rel_pos": True, "dropout": 0.1,
+}
+
+
 class TinySIM(WavLMECAPASIM):
-    head_config = ECAPAConfig.tiny()
+    reference_model = ReferenceModel("tiny", "a tiny WavLM + ECAPA", signature(WAVLM_TINY_CFG, ECAPAConfig.tiny()))
 
 
 class TinyUTMOS(UTMOS22StrongMOS):
     config = UTMOSConfig.tiny()
+    reference_model = ReferenceModel("tiny", "a tiny UTMOS22 strong", reference_signature(UTMOSConfig.tiny()))
 
 
 # key names of the upstream layouts (UniSpeech ECAPA_TDNN + s3prl WavLM; SpeechMOS UTMOS22Strong)
@@ -87,7 +98,7 @@ def test_sim_recipe_scores_sim_o_and_sim_r(tiny_sim_files, wav_file, tmp_path):
 
 
 def test_fine_tuned_wavlm_weights_override_the_pretrained_ones(tiny_sim_files):
-    model = load_verifier(tiny_sim_files["wavlm"], tiny_sim_files["finetune"], ECAPAConfig.tiny(), "t")
+    model = load_verifier(tiny_sim_files["wavlm"], tiny_sim_files["finetune"], "t")
     pre = torch.load(tiny_sim_files["wavlm"], weights_only=True)["model"]
     got = model.wavlm.state_dict()["feature_projection.projection.weight"]
     assert torch.allclose(got, pre["post_extract_proj.weight"] + 0.01)  # the finetune file's copy
@@ -150,5 +161,5 @@ def test_utmos_rejects_a_wrong_checkpoint(tiny_utmos_file, tiny_sim_files, tmp_p
     torch.save(sd, tmp_path / "partial.pt")
     with pytest.raises(MissingModelError, match="missing key.*judge_emb"):
         TinyUTMOS({"model": str(tmp_path / "partial.pt")}).setup(LoadContext(work_dir=tmp_path))
-    with pytest.raises(MissingModelError, match="missing key"):  # the full-size recipe on a tiny file
+    with pytest.raises(MissingModelError, match="expects UTMOS22 strong"):  # the full-size recipe on a tiny file
         UTMOS22StrongMOS({"model": str(tiny_utmos_file)}).setup(LoadContext(work_dir=tmp_path))

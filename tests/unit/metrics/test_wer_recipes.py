@@ -1,4 +1,7 @@
-"""The WER recipes' real loading and scoring code on tiny models saved in the formats users have."""
+"""The WER recipes' real loading and scoring code on tiny models saved in the formats users have.
+
+The tiny models are not the recipes' reference models, so these tests pass `allow_other_model`
+(`test_reference_models.py` checks the refusal and the verdicts)."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ def item(path: Path, text: str, utt: str = "u0") -> ScoreItem:
 
 
 def run_recipe(name: str, options: dict, work: Path, items: list[ScoreItem]) -> tuple[object, list[dict]]:
-    metric = METRICS.get(name)(options)
+    metric = METRICS.get(name)({"allow_other_model": True, **options})
     metric.setup(LoadContext(device="cpu", cache_dir=work / "no-cache", work_dir=work))
     return metric, metric.score_batch(items)
 
@@ -59,7 +62,7 @@ def test_a_changed_normalizer_rescores_from_the_transcript_cache(tiny_whisper_di
     class OtherText(SeedTTSEn):  # same ASR, F5's normalizer: the cache key does not change
         normalizer = "f5-en"
 
-    other = OtherText({"model": str(tiny_whisper_dir)})
+    other = OtherText({"model": str(tiny_whisper_dir), "allow_other_model": True})
     other.setup(LoadContext(work_dir=work))
     calls, real = [], other.backend.transcribe  # a spy: counts calls, still runs the real backend
     other.backend.transcribe = lambda paths: calls.append(paths) or real(paths)
@@ -115,8 +118,11 @@ def test_a_wrong_model_directory_is_one_clear_line(tiny_hubert_dir, tiny_whisper
     for name, path, kind in cases:
         if name == "f5-en":
             pytest.importorskip("faster_whisper")
-        with pytest.raises(MissingModelError, match=f"does not load as a .*{kind}") as err:
+        with pytest.raises(MissingModelError, match=f"{name} expects") as err:  # the signature check comes first
             METRICS.get(name)({"model": str(path)}).setup(LoadContext(work_dir=tmp_path))
+        assert "\n" not in str(err.value) and str(path) in str(err.value)
+        with pytest.raises(MissingModelError, match=f"does not load as a .*{kind}") as err:
+            METRICS.get(name)({"model": str(path), "allow_other_model": True}).setup(LoadContext(work_dir=tmp_path))
         assert "\n" not in str(err.value) and str(path) in str(err.value)
 
 
@@ -135,7 +141,8 @@ def test_seedtts_zh_without_funasr_names_the_extra(tmp_path):
         import funasr  # noqa: F401
     except ImportError:
         with pytest.raises(MissingDependencyError, match=r"ttsbench\[funasr\]"):
-            METRICS.get("seedtts-zh")({"model": str(model)}).setup(LoadContext(work_dir=tmp_path))
+            METRICS.get("seedtts-zh")({"model": str(model), "allow_other_model": True}).setup(
+                LoadContext(work_dir=tmp_path))
     else:
         pytest.skip("funasr is installed; the missing-dependency path cannot be exercised")
 
