@@ -21,7 +21,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import torch
 
 from ttsbench.errors import MissingDependencyError, MissingModelError
 from ttsbench.store import append_jsonl
@@ -212,7 +211,12 @@ def package_versions(names: Sequence[str]) -> dict[str, str]:
 
 def torch_device(device: str) -> str:
     """'cuda' / 'cuda:1' stay as they are when CUDA exists; anything else is 'cpu'."""
-    return device if device.startswith("cuda") and torch.cuda.is_available() else "cpu"
+    if not device.startswith("cuda"):
+        return "cpu"
+    # lazy: torch only to ask for CUDA; a CPU scorer that needs no torch (faster-whisper) never loads it
+    import torch
+
+    return device if torch.cuda.is_available() else "cpu"
 
 
 def device_kind(device: str) -> str:
@@ -231,6 +235,9 @@ def torch_threads(n: int) -> Iterator[None]:
     Small models (resemblyzer's 3-layer LSTM) are fastest on one thread and, on a loaded machine,
     many times slower on several (the workers spin-wait for busy cores).
     """
+    # lazy: torch is not loaded by the recipes that need none (faster-whisper WER on the CPU)
+    import torch
+
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:

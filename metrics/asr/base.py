@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-import torch
-
 from ttsbench.errors import MissingModelError
 from ttsbench.metrics.models import device_kind, package_versions, torch_device
 
@@ -59,6 +57,9 @@ class ASRBackend(abc.ABC):
 
         Shared by the transformers backends; a directory that does not load is one clear line.
         """
+        # lazy: only the transformers backends need torch; faster-whisper's CPU path never loads it
+        import torch
+
         self.torch = torch
         self.dev = torch_device(self.device)
         try:

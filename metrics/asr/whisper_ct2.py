@@ -17,6 +17,14 @@ fresh `WhisperModel` (new worker threads, so fresh generators) created right aft
 to `fallback_seed(audio sha256, model key)`; that transcript is the one kept. Utterances without a
 fallback are decoded once (beam search draws no random numbers).
 
+**Concurrency (CPU).** The beam pass of a chunk of files runs in `workers` threads, each on its own
+CTranslate2 replica (`num_workers`) with `cpu_threads / workers` intra-op threads: the same total
+threads, spent where the small decoder GEMMs cannot use them, and one file's PyAV decoding overlaps
+another's inference. Beam search draws no random numbers and CTranslate2 runs each request on one
+replica, so every transcript is that of the serial loop (checked on the packaged tiny.en, int8 and
+float32: `tests/unit/metrics/test_whisper_workers.py`, and on 120 files by `scripts/bench_scoring.py`);
+the fallback pass stays serial. Concurrency is not in the fingerprint, because it moves no transcript.
+
 F5 pins faster-whisper 0.10.1; `CHECKED_VERSIONS` lists the versions this decoding was checked on,
 and another version is scored with a warning.
 """
@@ -24,8 +32,10 @@ and another version is scored with a warning.
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +64,13 @@ def fallback_seed(audio: str, model_key: str) -> int:
     return int(hashlib.sha256(f"{audio}:{model_key}".encode()).hexdigest()[:8], 16)
 
 
+def decode_workers(device: str, threads: int) -> int:
+    """Concurrent beam passes: on the CPU two replicas when there are two threads (or cores) or more
+    to split, else one; on CUDA one (the GPU runs one stream)."""
+    total = threads or os.cpu_count() or 1
+    return 2 if device == "cpu" and total >= 2 else 1
+
+
 def sampled(segments: Sequence[Any]) -> bool:
     """Whether any window fell back to sampling (a version without `Segment.temperature` counts as yes)."""
     return any(getattr(s, "temperature", 1.0) is None or getattr(s, "temperature", 1.0) > 0 for s in segments)
@@ -75,6 +92,7 @@ class FasterWhisper(ASRBackend):
         self.beam_size = int(self.params.get("beam_size", 5))
         self.language = str(self.params.get("language", "en"))
         self.threads = int(self.params.get("cpu_threads", 0))
+        self.workers = decode_workers(self.ct2_device, self.threads)
         # the weights' hash, the decode parameters and the compute type (not the folder's path)
         self.model_key = hashlib.sha256(repr((self.weights_sha256, sorted(self.params.items()),
                                               self.compute_type)).encode()).hexdigest()[:16]
@@ -86,13 +104,16 @@ class FasterWhisper(ASRBackend):
                           TTSBenchWarning, stacklevel=2)
         self.model = self.load()
 
-    def load(self) -> Any:
+    def load(self, workers: int | None = None) -> Any:
+        """The WhisperModel: `workers` replicas splitting the recipe's threads (default self.workers)."""
         # lazy: an optional backend, imported only when this recipe or system runs
         from faster_whisper import WhisperModel
 
+        workers = self.workers if workers is None else workers
+        threads = self.threads // workers if self.threads else 0
         try:
             return WhisperModel(str(self.model_path), device=self.ct2_device, compute_type=self.compute_type,
-                                cpu_threads=self.threads, local_files_only=True)
+                                cpu_threads=threads, num_workers=workers, local_files_only=True)
         except (RuntimeError, ValueError, OSError) as err:  # ctranslate2 rejects a wrong or partial model
             raise self.load_error("a CTranslate2 Whisper model", err) from None
 
@@ -113,16 +134,20 @@ class FasterWhisper(ASRBackend):
         import ctranslate2
 
         ctranslate2.set_random_seed(fallback_seed(audio_sha256(path), self.model_key))
-        fresh = self.load()
+        fresh = self.load(workers=1)  # as the serial loop: one replica with all the recipe's threads
         try:
             return self.segments(fresh, path)
         finally:
             del fresh
 
     def transcribe(self, paths: Sequence[Path]) -> list[str]:
+        if self.workers > 1 and len(paths) > 1:
+            with ThreadPoolExecutor(self.workers) as pool:  # CT2 releases the GIL: replicas run side by side
+                first = list(pool.map(lambda p: self.segments(self.model, p), paths))
+        else:
+            first = [self.segments(self.model, p) for p in paths]
         out = []
-        for path in paths:
-            segments = self.segments(self.model, path)
+        for path, segments in zip(paths, first):
             if sampled(segments):
                 self.fallbacks += 1
                 segments = self.seeded(path)
