@@ -124,6 +124,23 @@ def print_shard_done(root: Path, launch: shards.Launch) -> int:
     return 0
 
 
+def not_comparable_reason(root: Path, metric: str) -> str:
+    """Why a recipe's numbers are not comparable: another model than the reference (its fingerprint's
+    model check says so), else an offline stand-in."""
+    # lazy: the parser imports every command at CLI start
+    from ttsbench.errors import TTSBenchError
+    from ttsbench.store import read_manifest
+
+    try:
+        entry = read_manifest(root / "run.json").metrics.get(metric)
+    except (TTSBenchError, OSError):
+        entry = None
+    check = entry.fingerprint.get("model_check") if entry is not None else None
+    if isinstance(check, dict) and check.get("verdict") == "other model":
+        return "another model than the reference (allow_other_model)"
+    return "offline stand-in"
+
+
 def print_summary(root: Path) -> int:
     """One line per metric with its primary value, then where the run lives; returns the exit code:
     1 when nothing was scored (no utterance synthesized, or no metric scored any), else 0."""
@@ -139,7 +156,7 @@ def print_summary(root: Path) -> int:
     for name, m in s.metrics.items():
         value = m.values.get(m.primary_key)
         shown = f"{value:.4g}" if value is not None else "n/a"
-        note = "" if m.comparable else "  (offline stand-in: not comparable with papers)"
+        note = "" if m.comparable else f"  ({not_comparable_reason(root, name)}: not comparable with papers)"
         print(f"  {name} [{m.fingerprint_id}] {m.primary} = {shown}  "
               f"(scored {m.n_scored}, failed {m.n_failed}){note}")
     if s.shards is not None and s.shards.missing:

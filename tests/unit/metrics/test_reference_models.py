@@ -183,3 +183,8 @@ def test_the_report_marks_another_model_not_comparable_and_names_the_verdict(tin
     md = (tmp_path / "report" / "report.md").read_text()
     assert "UTMOS ↑†" in md  # the dagger of the not-comparable columns
     assert "other model, not comparable" in md and "offline stand-in" not in md
+    capsys.readouterr()
+    assert main(["run", "--system", "tone", "--prompt-set", str(tiny_manifest), "--metrics",  # resumes: the summary
+                 f"utmos22-strong:model={tiny_utmos_file},allow_other_model=true", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "another model than the reference" in printed and "offline stand-in" not in printed
