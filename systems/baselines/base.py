@@ -33,5 +33,5 @@ class BaselineSystem(TTSSystem):
     def baseline_info(self, options: Any, root: Path) -> dict[str, Any]:
         """What describe() records for every baseline."""
         return {"upstream": self.upstream, "licence": self.licence, "weights_dir": str(root),
-                "hub": sorted({g.repo for g in self.weights}), "sample_rate": self.sample_rate,
+                "hub": sorted({g.repo for g in self.weights}),
                 "protocol": dict(self.protocol), "options": asdict(options)}
