@@ -107,7 +107,11 @@ class WorkerProcess:
             self.close()
             raise WorkerFailed(f"printed garbage {msg!r}")
         if kind == "eof":
-            code = self.proc.wait(timeout=10)
+            try:
+                code = self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # closed its output but lives on
+                self.close()
+                code = self.proc.returncode
             raise WorkerFailed(f"exited with code {code} {doing}")
         return kind, msg, payload
 
