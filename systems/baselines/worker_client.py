@@ -43,8 +43,8 @@ class WorkerProcess:
     """One running worker: start, ready handshake, requests; `close()` kills it."""
 
     def __init__(self, argv: list[str], config: dict[str, Any], *, env: dict[str, str], cwd: Path | None,
-                 start_timeout: float, timeout: float) -> None:
-        self.timeout = timeout
+                 start_timeout: float, timeout: float, log: Path | None = None) -> None:
+        self.timeout, self.log = timeout, log
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=1)
         self.events: queue.Queue[tuple[str, Any, Any]] = queue.Queue()
         try:
@@ -80,11 +80,20 @@ class WorkerProcess:
         self.events.put(("eof", None, None))
 
     def _read_stderr(self) -> None:
+        """Keep the last line (for failure messages); append everything to the log file, if any."""
         assert self.proc.stderr is not None
-        for raw in iter(self.proc.stderr.readline, b""):
-            line = raw.decode(errors="replace").strip()
-            if line:
-                self.stderr_tail.append(line)
+        sink = self.log.open("ab") if self.log is not None else None
+        try:
+            for raw in iter(self.proc.stderr.readline, b""):
+                if sink is not None:
+                    sink.write(raw)
+                    sink.flush()
+                line = raw.decode(errors="replace").strip()
+                if line:
+                    self.stderr_tail.append(line)
+        finally:
+            if sink is not None:
+                sink.close()
 
     def last_stderr(self) -> str:
         return self.stderr_tail[-1][:300] if self.stderr_tail else "(nothing on stderr)"
@@ -153,8 +162,8 @@ class WorkerSystem(BaselineSystem):
         start_timeout: float = option(1800.0, "seconds the worker may take to load", above=0)
 
     def __init__(self, name: str, argv: list[str], config: dict[str, Any], env: dict[str, str],
-                 cwd: Path | None, options: Any, root: Path) -> None:
-        self.name, self.argv, self.config, self.env, self.cwd = name, argv, config, env, cwd
+                 cwd: Path | None, options: Any, root: Path, log: Path | None = None) -> None:
+        self.name, self.argv, self.config, self.env, self.cwd, self.log = name, argv, config, env, cwd, log
         self.options, self.root = options, root
         self.worker: WorkerProcess | None = None
         self.worker_info: dict[str, Any] = {}
@@ -188,14 +197,18 @@ class WorkerSystem(BaselineSystem):
         argv = [python, str(WORKER), str(ENGINES / f"{cls.engine}.py")]
         config = {"weights": str(root), "options": cls.engine_options(o), "device": ctx.device}
         cwd = Path(o.repo).expanduser() if o.repo else root
-        return cls(spec.name, argv, config, env, cwd, o, root)
+        log = None
+        if ctx.work_dir is not None:  # the upstream's own output, for when a worker fails
+            log = Path(ctx.work_dir) / "workers" / f"{spec.name}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+        return cls(spec.name, argv, config, env, cwd, o, root, log)
 
     def _start(self) -> WorkerProcess:
         if self.worker is None or self.worker.proc.poll() is not None:
             try:
                 self.worker = WorkerProcess(self.argv, self.config, env=self.env, cwd=self.cwd,
                                             start_timeout=self.options.start_timeout,
-                                            timeout=self.options.timeout)
+                                            timeout=self.options.timeout, log=self.log)
             except WorkerFailed as err:
                 raise SynthesisError(f"{self.name} worker failed to start: {err}") from None
             self.sample_rate, self.worker_info = self.worker.sample_rate, self.worker.info
@@ -237,6 +250,7 @@ class WorkerSystem(BaselineSystem):
     def describe(self) -> dict[str, Any]:
         info = self.baseline_info(self.options, self.root)
         info.update({"adapter": "worker", "python": self.argv[0], "engine": self.engine,
+                     "worker_log": str(self.log) if self.log else None,
                      "worker": self.worker_info, "worker_restarts": self.restarts})
         return info
 

@@ -61,7 +61,7 @@ def make_system(tmp_path: Path, script: str | None = None, **kw) -> WorkerSystem
         argv = [sys.executable, str(fake)]
     config = {"weights": str(tmp_path), "options": {"start_delay": kw.pop("start_delay", 0)}, "device": "cpu"}
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return WorkerSystem("fake", argv, config, env, tmp_path, options(**kw), tmp_path)
+    return WorkerSystem("fake", argv, config, env, tmp_path, options(**kw), tmp_path, tmp_path / "worker.log")
 
 
 def prompts(*texts: str) -> list[Prompt]:
@@ -109,6 +109,8 @@ def test_a_crash_fails_the_items_it_held_with_its_last_stderr_line_and_restarts(
             system.synthesize(held, seed=0)
     assert system.synthesize(prompts("the run goes on"), seed=0)[0].size == 160 * 15
     assert system.restarts == 1 and system.worker.proc.pid != first_pid
+    log = (tmp_path / "worker.log").read_text()  # the upstream's own output is kept, stdout chatter too
+    assert "fatal: the fake upstream crashed" in log and "upstream chatter on stdout CRASH now" in log
 
 
 def test_a_hang_past_the_timeout_fails_with_the_last_stderr_line_and_restarts(tmp_path):
