@@ -1,5 +1,10 @@
 """Published reference rows, quoted (never measured), with their provenance.
 
+Tables: `ditar-table1-a`, `ditar-table1-b`, `ditar-table1` (LibriSpeech test-clean subsets),
+`ditar-table3` (Seed-TTS test-en / test-zh) and `baselines` (the rows of systems ttsbench can run:
+F5TTS, E2TTS, MaskGCT, CosyVoice 2 from DiTAR's tables, Spark-TTS and IndexTTS-2 from a secondary
+source marked "†"). Each row's provenance names the registered system that regenerates it.
+
 DiTAR (Jia et al., 2025, arXiv:2502.03930), Table 1: objective results on two subsets of
 LibriSpeech test-clean. Transcribed from `shared/seeds/DiTAR-paper.txt` (a text extraction of the
 paper). Units as printed: WER in %, SIM as a cosine in [-1, 1] (WavLM-large), UTMOS on its 1-5
@@ -52,7 +57,35 @@ _TABLE1 = [
     ("B", "Cont. NAR", "F5TTS (NFE=32)", "0.3B", "Emilia", "*", 2.42, 0.66, 3.88, 37.36, False),
     ("B", "Cont. AR", "DiTAR (NFE=10)", "0.6B", "Emilia", "", 2.39, 0.67, 4.22, 2.75, False),
 ]
-PAPERS = {"ditar-table1-a": ("A",), "ditar-table1-b": ("B",), "ditar-table1": ("A", "B")}
+PAPERS = {"ditar-table1-a": ("A",), "ditar-table1-b": ("B",), "ditar-table1": ("A", "B"),
+          "ditar-table3": (), "baselines": ()}
+
+# DiTAR Table 3 (Seed-TTS test sets; "all results of other systems are reported in their papers"):
+# (system, Seed-EN WER %, Seed-EN SIM, Seed-ZH CER %, Seed-ZH SIM, reference row)
+_TABLE3 = [
+    ("Human", 2.06, 0.73, 1.254, 0.750, True),
+    ("Seed-TTS DiT", 1.733, 0.790, 1.178, 0.809, False),
+    ("CosyVoice", 4.29, 0.609, 3.63, 0.723, False),
+    ("CosyVoice 2", 2.57, 0.652, 1.45, 0.748, False),
+    ("CosyVoice 2-S", 2.38, 0.654, 1.45, 0.753, False),
+    ("FireRedTTS", 3.82, 0.46, 1.51, 0.63, False),
+    ("MaskGCT", 2.623, 0.717, 2.273, 0.774, False),
+    ("E2TTS", 2.19, 0.71, 1.97, 0.73, False),
+    ("F5TTS", 1.83, 0.67, 1.56, 0.76, False),
+    ("DiTAR", 1.685, 0.735, 1.023, 0.753, False),
+]
+TABLE3 = "DiTAR (Jia et al., 2025, arXiv:2502.03930v1) Table 3"
+# Baselines DiTAR does not list, quoted from a secondary source: the evaluation table of the
+# CosyVoice README (GitHub FunAudioLLM/CosyVoice @ ace7c47f41bb), SS (%) given there as SIM x 100.
+SECONDARY = "CosyVoice README evaluation table (GitHub FunAudioLLM/CosyVoice @ ace7c47f41bb)"
+_SECONDARY_ROWS = [("Spark-TTS 0.5B", 1.98, 0.573, 1.2, 0.660), ("IndexTTS-2", 2.23, 0.706, 1.03, 0.765)]
+MARKS["†"] = f"secondary source: {SECONDARY}, not the system's own paper; unverified against the paper"
+SEED = {"en": ("Seed-TTS test-en", "WER (%)", "Whisper-large-v3"),
+        "zh": ("Seed-TTS test-zh", "CER (%)", "Paraformer-zh")}
+# Which registered ttsbench system regenerates which quoted row (F5TTS is v0 Base, the paper's model).
+TTSBENCH_NAMES = {"F5TTS": "f5-tts-v0", "F5TTS (NFE=32)": "f5-tts-v0", "E2TTS": "e2-tts",
+                  "E2TTS (NFE=32)": "e2-tts", "MaskGCT": "maskgct", "MaskGCT (NFE=50)": "maskgct",
+                  "CosyVoice 2": "cosyvoice2-0.5b", "Spark-TTS 0.5B": "spark-tts-0.5b", "IndexTTS-2": "indextts2"}
 
 
 def _cells(subset: str, wer: float, sim: float, utmos: float) -> dict[str, Cell]:
@@ -68,8 +101,37 @@ def _cells(subset: str, wer: float, sim: float, utmos: float) -> dict[str, Cell]
     }
 
 
+def _seed_rows(system: str, en: tuple[float, float], zh: tuple[float, float], ref: bool, citation: str,
+               marks: str = "") -> list[Row]:
+    rows = []
+    for lang, (err, sim) in (("en", en), ("zh", zh)):
+        testset, label, asr = SEED[lang]
+        where = f"quoted from {citation}, {testset}"
+        cells = {label: Cell(err, label, False, f"{where}; ASR {asr}",
+                             note=f"{label}: {where}, ASR {asr} (seed-tts-eval); not measured by ttsbench"),
+                 "SIM": Cell(sim, "SIM", True, f"{where}; WavLM-large",
+                             note=f"SIM: {where}, WavLM-large speaker-embedding cosine; not measured")}
+        hint = f"; ttsbench system {TTSBENCH_NAMES[system]}" if system in TTSBENCH_NAMES else ""
+        rows.append(Row(system=system, prompt_set=testset, source=QUOTED,
+                        metrics=cells, reference=ref, marks=marks, provenance=f"{citation}, {testset}{hint}"))
+    return rows
+
+
+def seed_rows(baselines_only: bool = False) -> list[Row]:
+    """DiTAR Table 3's Seed-TTS rows, then the secondary-source rows of baselines it does not list."""
+    rows = [r for system, en_w, en_s, zh_w, zh_s, ref in _TABLE3
+            if not baselines_only or system in TTSBENCH_NAMES
+            for r in _seed_rows(system, (en_w, en_s), (zh_w, zh_s), ref, TABLE3)]
+    return rows + [r for system, en_w, en_s, zh_w, zh_s in _SECONDARY_ROWS
+                   for r in _seed_rows(system, (en_w, en_s), (zh_w, zh_s), False, SECONDARY, "†")]
+
+
 def paper_rows(name: str) -> list[Row]:
     """The quoted rows of a published table, e.g. "ditar-table1-b" (see `PAPERS` for the names)."""
+    if name == "ditar-table3":
+        return seed_rows()
+    if name == "baselines":  # every quoted row of a system ttsbench can run (docs/baselines.md)
+        return [r for r in paper_rows("ditar-table1-b") if r.system in TTSBENCH_NAMES] + seed_rows(True)
     if name not in PAPERS:
         raise UnknownNameError(f"unknown paper table {name!r}; known: {', '.join(sorted(PAPERS))}")
     rows = []
@@ -83,7 +145,8 @@ def paper_rows(name: str) -> list[Row]:
         rows.append(Row(system=system, prompt_set=s["testset"], source=QUOTED,
                         metrics=_cells(subset, wer, sim, utmos), tflops=cost, n_expected=s["n"],
                         reference=ref, marks=marks,
-                        provenance=f"{CITATION}, {s['testset']}; type {kind}; params {params}; data {data}"))
+                        provenance=f"{CITATION}, {s['testset']}; type {kind}; params {params}; data {data}"
+                                   + (f"; ttsbench system {TTSBENCH_NAMES[system]}" if system in TTSBENCH_NAMES else "")))
     return rows
 
 

@@ -21,7 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 FOLDERS = {"bench": "ttsbench", "systems": "ttsbench.systems", "metrics": "ttsbench.metrics",
            "reports": "ttsbench.reports"}
-APP = ("ttsbench.cli", "ttsbench.__main__", "ttsbench.commands", "ttsbench.pipeline", "ttsbench.runner",
+APP = ("ttsbench.cli", "ttsbench.__main__", "ttsbench.commands", "ttsbench.pipeline", "ttsbench.runner", "ttsbench.torchaudio_standin",
        "ttsbench.scoring", "ttsbench.sweep", "ttsbench.corpus", "ttsbench.testing", "ttsbench.launcher", "ttsbench.gpu_check")
 CORE = ("ttsbench", "ttsbench.errors", "ttsbench.types", "ttsbench.registry", "ttsbench.plugins", "ttsbench.options",
         "ttsbench.configio", "ttsbench.audio", "ttsbench.store", "ttsbench.schema", "ttsbench.jsonfields",
