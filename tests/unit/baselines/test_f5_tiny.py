@@ -84,6 +84,7 @@ def f5_dir(tmp_path) -> Path:
     return root
 
 
+@pytest.mark.slow  # ~20 s: the demo through ttsbench run on the upstream model
 def test_ttsbench_run_synthesizes_the_demo_with_the_upstream_model(f5_dir, tmp_path):
     out = tmp_path / "runs"
     argv = ["run", "--system", "f5-tts:nfe=2", "--prompt-set", "demo", "--limit", "2", "--metrics", "duration",
