@@ -53,8 +53,45 @@ for r in rows:
     out[r["utt_id"]] = hypo
 json.dump({"values": out, "mean": sum(wers) / len(wers)}, open(sys.argv[2], "w"))
 ''',
+    "sim-resemblyzer": r'''
+import json, sys
+import numpy as np
+import soundfile as sf
+import soxr
+import torch
+from resemblyzer import VoiceEncoder, preprocess_wav
+torch.set_num_threads(1)
+rows = [json.loads(line) for line in open(sys.argv[1])]
+encoder = VoiceEncoder("cpu", verbose=False)
+def embed(path):  # read mono, soxr VHQ to 16 kHz, resemblyzer's own preprocessing, GE2E d-vector
+    wav, sr = sf.read(path, dtype="float32", always_2d=True)
+    wav = wav.mean(axis=1)
+    if sr != 16000:
+        wav = soxr.resample(wav, sr, 16000, quality="VHQ").astype("float32")
+    return encoder.embed_utterance(preprocess_wav(wav, source_sr=16000))
+out = {}
+for r in rows:  # each pair embeds both sides, as seed-tts-eval's verification loop does
+    out[r["utt_id"]] = float(embed(r["wav"]) @ embed(r["prompt_wav"]))
+json.dump({"values": out, "mean": sum(out.values()) / len(out)}, open(sys.argv[2], "w"))
+''',
+    "dnsmos": r'''
+import json, sys
+import numpy as np
+import soundfile as sf
+import soxr
+from speechmos import dnsmos
+rows = [json.loads(line) for line in open(sys.argv[1])]
+out = {}
+for r in rows:
+    wav, sr = sf.read(r["wav"], dtype="float32", always_2d=True)
+    wav = wav.mean(axis=1)
+    if sr != 16000:
+        wav = soxr.resample(wav, sr, 16000, quality="VHQ").astype("float32")
+    out[r["utt_id"]] = float(dnsmos.run(np.clip(wav, -1.0, 1.0), sr=16000)["ovrl_mos"])
+json.dump({"values": out, "mean": sum(out.values()) / len(out)}, open(sys.argv[2], "w"))
+''',
 }
-OURS_VALUE = {"wer-whisper-tiny-en": "hyp_raw"}  # the per-utterance value compared with the reference's
+OURS_VALUE = {"wer-whisper-tiny-en": "hyp_raw", "sim-resemblyzer": "sim_o", "dnsmos": "ovrl_mos"}  # the per-utterance value compared with the reference's
 
 
 def main() -> int:
@@ -99,7 +136,13 @@ def make_audio(work: Path, n: int) -> tuple[Path, Path]:
         (made,) = {p.parent for p in gen.rglob("wavs/*.wav")}
         shutil.rmtree(wavs, ignore_errors=True)
         shutil.copytree(made, wavs)
-    with_wavs = [{**r, "wav": str(wavs / f"{r['utt_id']}.wav")} for r in rows]
+    prompts = work / "prompts"  # SIM's prompts: another utterance's speech at 0.9 gain, one distinct file per row
+    prompts.mkdir(exist_ok=True)
+    for i, r in enumerate(rows):
+        other, sr = sf.read(wavs / f"{rows[(i + 1) % n]['utt_id']}.wav", dtype="float32")
+        sf.write(prompts / f"{r['utt_id']}.wav", 0.9 * other, sr)
+    with_wavs = [{**r, "wav": str(wavs / f"{r['utt_id']}.wav"), "prompt_wav": str(prompts / f"{r['utt_id']}.wav")}
+                 for r in rows]
     manifest.write_text("".join(json.dumps(r) + "\n" for r in with_wavs))
     return manifest, wavs
 
