@@ -294,8 +294,9 @@ def config_from_metainfo(meta: dict[str, Any], where: str) -> SemanticVAEConfig:
     conf = Path(str(dac.get("bigvgan_conf", "bigvgan_v2_16khz_40hz_base_vae64.json"))).name
     if conf != "bigvgan_v2_16khz_40hz_base_vae64.json":
         raise InputError(f"{where}: BigVGAN config {conf!r}; only bigvgan_v2_16khz_40hz_base_vae64 is built here")
-    known = {f.name for f in fields(SemanticVAEConfig)}
-    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in dac.items() if k in known}
+    known = {f.name for f in fields(SemanticVAEConfig)}  # decoder fields only appear in small test files
+    values = {k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
+              for k, v in dac.items() if k in known}
     values["latent_dim"] = int(dac.get("latent_dim") or 0)
     return SemanticVAEConfig(**values)
 
