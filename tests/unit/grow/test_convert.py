@@ -63,3 +63,15 @@ def test_interleaved_rope_permutation():
     half = torch.cat([a2 * cos - b2 * sin, b2 * cos + a2 * sin], dim=-1)
     order = torch.cat([torch.arange(0, dh, 2), torch.arange(1, dh, 2)])
     torch.testing.assert_close(half, inter[..., order])
+
+
+def test_cli_convert(grow_ckpt, tmp_path, capsys):
+    from ttsbench.cli import main
+
+    assert main(["convert", "grow", str(grow_ckpt.parent), "--out", str(tmp_path / "c")]) == 0
+    assert (tmp_path / "c" / "model.safetensors").is_file() and (tmp_path / "c" / "config.json").is_file()
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(grow_ckpt.read_bytes()[:1000])
+    capsys.readouterr()
+    assert main(["convert", "grow", str(cut), "--out", str(tmp_path / "d")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
