@@ -17,9 +17,16 @@ Three modules of GROW are replaced by shims here, each outside what is compared:
 - `DiTAR.model.utils` (only `get_mask_from_lengths`, used by training code);
 - `torchaudio` is not imported at all (the mel helpers of modules.py are not needed).
 
+Semantic-VAE: GROW's BigVGAN decoder (vae_dac/model/bigvgan.py with activations.py,
+alias_free_activation/torch/{act,filter,resample}.py, utils.py, attn_proj.py, and empty __init__.py
+files in vae_dac/model/ and below: the published model/__init__.py imports the DAC class, whose
+`DiTAR.vae_dac.nn.layers` is not part of the readable commit) and its AttnProjection (the encoder's
+pre_block) run on a tiny config; the DAC convolution stack itself is not run here.
+
 Writes: grow_tiny_weights.safetensors (the tiny model's state dict under GROW's own key names),
 grow_tiny_goldens.safetensors (inputs and GROW's outputs), grow_tiny_meta.json (settings, stop
-decisions, the config.yaml the test writes next to the checkpoint).
+decisions, the config.yaml the test writes next to the checkpoint); grow_vae_tiny_weights.safetensors
+(decoder.* with torch's weight-norm parametrization keys, pre_block.*) and grow_vae_tiny_goldens.safetensors.
 """
 
 from __future__ import annotations
@@ -167,6 +174,37 @@ def run(model, prompt: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict]:
     return out, meta
 
 
+VAE_H = {"resblock": "1", "num_mels": C, "upsample_rates": [5, 2], "upsample_kernel_sizes": [9, 4],
+         "upsample_initial_channel": 16, "resblock_kernel_sizes": [3, 7], "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5]],
+         "use_tanh_at_final": False, "use_bias_at_final": False, "activation": "snakebeta", "snake_logscale": True}
+PRE_BLOCK = (64, C, 4)  # in width, out width, heads: head width 16 != 8, so the adaptive pooling runs (as in 1024/64/8)
+
+
+def vae_goldens() -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    from DiTAR.vae_dac.model.attn_proj import AttnProjection
+    from DiTAR.vae_dac.model.bigvgan import AttrDict, BigVGAN
+
+    torch.manual_seed(0)
+    decoder, pre_block = BigVGAN(AttrDict(dict(VAE_H))).eval(), AttnProjection(*PRE_BLOCK).eval()
+    g = torch.Generator().manual_seed(4)
+    with torch.no_grad():
+        for module in (decoder, pre_block):
+            for name, p in sorted(module.named_parameters()):
+                if name.endswith(("alpha", "beta")):
+                    p.copy_(0.3 * torch.randn(p.shape, generator=g))
+                elif p.dim() >= 2:
+                    p.copy_(torch.randn(p.shape, generator=g) / max(1, p[0].numel()) ** 0.5)
+                else:
+                    p.copy_(1 + 0.1 * torch.randn(p.shape, generator=g) if "norm" in name
+                            else 0.1 * torch.randn(p.shape, generator=g))
+        z = torch.randn(1, C, 6, generator=g)
+        x = torch.randn(1, 5, PRE_BLOCK[0], generator=g)
+        goldens = {"z": z, "decoded": decoder(z), "pre_block_in": x, "pre_block_out": pre_block(x)}
+    weights = {f"decoder.{k}": v for k, v in decoder.state_dict().items()}
+    weights.update({f"pre_block.{k}": v for k, v in pre_block.state_dict().items()})
+    return weights, goldens
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grow-src", required=True, type=Path, help="folder holding DiTAR/model/... of GROW 1527cdf")
@@ -184,7 +222,12 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     save_file(weights, str(args.out / "grow_tiny_weights.safetensors"))
     save_file({k: v.contiguous() for k, v in goldens.items()}, str(args.out / "grow_tiny_goldens.safetensors"))
+    meta["vae"] = {"bigvgan_h": VAE_H, "pre_block": list(PRE_BLOCK)}
     (args.out / "grow_tiny_meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    vae_weights, vae_out = vae_goldens()
+    save_file({k: v.detach().clone().contiguous() for k, v in vae_weights.items()},
+              str(args.out / "grow_vae_tiny_weights.safetensors"))
+    save_file({k: v.contiguous() for k, v in vae_out.items()}, str(args.out / "grow_vae_tiny_goldens.safetensors"))
     print(json.dumps({k: meta[k] for k in ("patches", "stopped_by_head", "stop_probs")}))
 
 

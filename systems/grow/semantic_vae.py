@@ -287,6 +287,12 @@ def fold_weight_norm(state: dict[str, Tensor]) -> dict[str, Tensor]:
     return out
 
 
+def vae_state(raw: dict[str, Any]) -> dict[str, Tensor]:
+    """A Semantic-VAE state dict (EMA prefix optional) -> our keys: dropped buffers, weight norm folded."""
+    return fold_weight_norm({k.removeprefix("ema_model."): v for k, v in raw.items()
+                             if isinstance(v, Tensor) and not DROP.fullmatch(k.removeprefix("ema_model."))})
+
+
 def config_from_metainfo(meta: dict[str, Any], where: str) -> SemanticVAEConfig:
     dac = meta.get("DAC") if isinstance(meta.get("DAC"), dict) else None
     if dac is None:
@@ -314,8 +320,7 @@ def load_semantic_vae(folder: Path) -> SemanticVAE:
         raw = torch.load(weights, map_location="cpu", weights_only=True)
     except Exception as err:
         raise InputError(f"{weights}: not a readable state dict ({type(err).__name__})") from None
-    state = fold_weight_norm({k.removeprefix("ema_model."): v for k, v in raw.items()
-                              if isinstance(v, Tensor) and not DROP.fullmatch(k.removeprefix("ema_model."))})
+    state = vae_state(raw)
     model = SemanticVAE(cfg)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
