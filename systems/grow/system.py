@@ -74,9 +74,11 @@ class GrowSystem(TTSSystem):
         weight_seed: int = option(0, "seed of the random weights")
 
     def __init__(self, model: GrowModel, vae: SemanticVAE, text: Any, options: Any, *, weights: str,
-                 random_weights: bool) -> None:
+                 random_weights: bool, lengths_given: bool = False) -> None:
         self.model, self.vae, self.text, self.options = model, vae, text, options
         self.weights, self.random_weights = weights, random_weights
+        # random weights have a meaningless stop head: lengths come from the text unless min/max are given
+        self.length_from_text = random_weights and not lengths_given and options.stop_threshold <= 1
         self.sampling = GrowSampling(nfe=options.nfe, cfg=options.cfg, sway=options.sway, strategy=options.strategy,
                                      min_patches=min(options.min_patches, options.max_patches),
                                      max_patches=options.max_patches, stop_threshold=options.stop_threshold)
@@ -103,7 +105,8 @@ class GrowSystem(TTSSystem):
             text, weights = ByteText(), f"random (seed {o.weight_seed})"
         model = model.to(ctx.device).eval()
         vae = vae.to(ctx.device).eval()
-        return cls(model, vae, text, o, weights=weights, random_weights=o.random_weights)
+        given = any(k in spec.options for k in ("min_patches", "max_patches"))
+        return cls(model, vae, text, o, weights=weights, random_weights=o.random_weights, lengths_given=given)
 
     def synthesize(self, batch: Sequence[Prompt], *, seed: int) -> list[np.ndarray]:
         return [self._one(p, seed) for p in batch]
@@ -121,7 +124,7 @@ class GrowSystem(TTSSystem):
         prompt = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=g).to(dev)
         ids = torch.tensor([self.text.encode(p.prompt_text, p.target_text)], device=dev)
         sampling = self.sampling
-        if self.random_weights and self.options.stop_threshold <= 1:  # untrained stop head: length from text
+        if self.length_from_text:
             n = max(1, math.ceil(len(p.target_text.encode()) / BYTES_PER_SECOND * self.vae.frame_rate
                                  / self.model.cfg.patch_size))
             sampling = GrowSampling(**{**asdict(sampling), "min_patches": n, "max_patches": n, "stop_threshold": 2.0})
