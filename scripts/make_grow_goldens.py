@@ -72,6 +72,7 @@ YAML = f"""model:
 TEXT = "a prompt then the target"
 SAMPLE = dict(max_seq_length=9, min_seq_length=3, steps=4, cfg_strength=2.0, sway_sampling_coef=-1.0, seed=666,
               sample_strategy="stage")
+SAMPLE_BASE = dict(SAMPLE, cfg_strength=1.0, sway_sampling_coef=None, sample_strategy="base", seed=7)
 
 
 class Cfg(dict):
@@ -165,10 +166,16 @@ def run(model, prompt: torch.Tensor) -> tuple[dict[str, torch.Tensor], dict]:
     hook = model.eos_head.register_forward_hook(lambda m, i, o: probs.append(float(F.softmax(o, -1)[0, 1])))
     sampled, _ = model.sample(torch.zeros(1, 16000, 1), torch.ones(1, 16000, dtype=torch.bool), [TEXT],
                               torch.tensor([len(TEXT)]), **SAMPLE)
-    hook.remove()
     out["sampled"] = sampled
     n_patches = sampled.shape[1] // P
-    meta = {"sample": SAMPLE, "text": TEXT, "stop_probs": probs, "patches": n_patches,
+    probs_base_start = len(probs)
+    base, _ = model.sample(torch.zeros(1, 16000, 1), torch.ones(1, 16000, dtype=torch.bool), [TEXT],
+                           torch.tensor([len(TEXT)]), **SAMPLE_BASE)
+    hook.remove()
+    out["sampled_base"] = base
+    meta_base = {"sample": SAMPLE_BASE, "stop_probs": probs[probs_base_start:], "patches": base.shape[1] // P}
+    probs = probs[:probs_base_start]
+    meta = {"sample_base": meta_base, "sample": SAMPLE, "text": TEXT, "stop_probs": probs, "patches": n_patches,
             "stopped_by_head": n_patches < SAMPLE["max_seq_length"], "config_yaml": YAML,
             "source": "GROW 1527cdf0c1856b3edcd8bb8a36de82602ca4fd55", "torch": torch.__version__}
     return out, meta
