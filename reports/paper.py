@@ -16,6 +16,15 @@ authors of F5-TTS) and ♠ (results obtained via released checkpoints). The text
 ◆ (♦ once, the same glyph), and "*" on the E2TTS and F5TTS rows; which caption symbol that "*"
 stands for, and whether MaskGCT carries ♠ (no mark survived extraction), is unverified, so the
 marks are kept as extracted and explained as such.
+
+GROW (Yang et al., 2026, arXiv:2608.03215), Table 1, as its code release states it (README of
+yanghaha0908/GROW at commit 1527cdf; the copy photographic-dialogue455/GROW was later hijacked, read
+only that commit): WER (%) / SIM of the released checkpoints on LibriSpeech-PC test-clean (F5-TTS's
+1,127 pairs, DiTAR's subset B), Seed-TTS test-en (1,088) and test-zh (2,020); NFE 32 Euler, sway -1,
+CFG 2.0 "stage", seed 666, 16 kHz Semantic-VAE output; ASR faster-whisper-large-v3 (en) / Paraformer
+(zh), SIM WavLM-large speaker verification. UTMOS is computed by GROW's scripts but not printed in the
+README, so it is not quoted. Rows: "GROW pretrain" = `grow-0.6b` (01_pretrain), "GROW (RL)" =
+`grow-0.6b-rl` (03_grow_nfe10), and "DiTAR-GRPO" (02_ditar_grpo_nfe10, not registered as a system).
 """
 
 from __future__ import annotations
@@ -85,7 +94,28 @@ SEED = {"en": ("Seed-TTS test-en", "WER (%)", "Whisper-large-v3"),
 # Which registered ttsbench system regenerates which quoted row (F5TTS is v0 Base, the paper's model).
 TTSBENCH_NAMES = {"F5TTS": "f5-tts-v0", "F5TTS (NFE=32)": "f5-tts-v0", "E2TTS": "e2-tts",
                   "E2TTS (NFE=32)": "e2-tts", "MaskGCT": "maskgct", "MaskGCT (NFE=50)": "maskgct",
-                  "CosyVoice 2": "cosyvoice2-0.5b", "Spark-TTS 0.5B": "spark-tts-0.5b", "IndexTTS-2": "indextts2"}
+                  "CosyVoice 2": "cosyvoice2-0.5b", "Spark-TTS 0.5B": "spark-tts-0.5b", "IndexTTS-2": "indextts2",
+                  "GROW pretrain (NFE=32)": "grow-0.6b", "GROW (RL, NFE=32)": "grow-0.6b-rl"}
+GROW_CITATION = "GROW (Yang et al., 2026, arXiv:2608.03215) Table 1, as quoted in its README at commit 1527cdf"
+GROW_SETS = {
+    "ls": {"testset": SUBSETS["B"]["testset"], "n": 1127, "asr": "Systran/faster-whisper-large-v3",
+           "about": "LibriSpeech-PC test-clean cross-sentence, 1127 pairs"},
+    "en": {"testset": "Seed-TTS test-en", "n": 1088, "asr": "Systran/faster-whisper-large-v3",
+           "about": "Seed-TTS eval test-en, 1088 pairs"},
+    "zh": {"testset": "Seed-TTS test-zh", "n": 2020, "asr": "funasr/paraformer-zh",
+           "about": "Seed-TTS eval test-zh, 2020 pairs"},
+}
+# (system, checkpoint, {set: (WER %, SIM)})
+_GROW = [
+    ("GROW pretrain (NFE=32)", "01_pretrain/model_200000.pt",
+     {"ls": (2.373, 0.648), "en": (2.406, 0.663), "zh": (1.269, 0.717)}),
+    ("DiTAR-GRPO (NFE=32)", "02_ditar_grpo_nfe10/model_750.pt",
+     {"ls": (2.332, 0.683), "en": (1.728, 0.699), "zh": (1.180, 0.738)}),
+    ("GROW (RL, NFE=32)", "03_grow_nfe10/model_750.pt",
+     {"ls": (1.927, 0.701), "en": (1.763, 0.702), "zh": (0.983, 0.742)}),
+]
+GROW_PAPERS = {"grow-table1": ("ls", "en", "zh"), "grow-table1-ls": ("ls",), "grow-table1-seedtts": ("en", "zh")}
+PAPERS.update(GROW_PAPERS)
 
 
 def _cells(subset: str, wer: float, sim: float, utmos: float) -> dict[str, Cell]:
@@ -107,7 +137,8 @@ def _seed_rows(system: str, en: tuple[float, float], zh: tuple[float, float], re
     for lang, (err, sim) in (("en", en), ("zh", zh)):
         testset, label, asr = SEED[lang]
         where = f"quoted from {citation}, {testset}"
-        cells = {label: Cell(err, label, False, f"{where}; ASR {asr}",
+        # keyed by quantity ("WER", "CER"), as Row says, so Table 1's and Table 3's WER share a column
+        cells = {label.split()[0]: Cell(err, label, False, f"{where}; ASR {asr}",
                              note=f"{label}: {where}, ASR {asr} (seed-tts-eval); not measured by ttsbench"),
                  "SIM": Cell(sim, "SIM", True, f"{where}; WavLM-large",
                              note=f"SIM: {where}, WavLM-large speaker-embedding cosine; not measured")}
@@ -126,14 +157,36 @@ def seed_rows(baselines_only: bool = False) -> list[Row]:
                    for r in _seed_rows(system, (en_w, en_s), (zh_w, zh_s), False, SECONDARY, "†")]
 
 
+def _grow_rows(sets: tuple[str, ...]) -> list[Row]:
+    rows = []
+    for key in sets:
+        s = GROW_SETS[key]
+        where = f"quoted from {GROW_CITATION}, {s['testset']}"
+        for system, ckpt, scores in _GROW:
+            wer, sim = scores[key]
+            q = "CER" if key == "zh" else "WER"  # Mandarin is scored by characters (Paraformer), as Table 3
+            cells = {q: Cell(wer, f"{q} (%)", False, f"{where}; ASR {s['asr']}",
+                             note=f"{q} (%): {where} ({s['about']}), ASR {s['asr']}; not measured by ttsbench"),
+                     "SIM": Cell(sim, "SIM", True, f"{where}; WavLM-large",
+                                 note=f"SIM: {where}, WavLM-large speaker verification cosine; not measured")}
+            hint = f"; ttsbench system {TTSBENCH_NAMES[system]}" if system in TTSBENCH_NAMES else ""
+            rows.append(Row(system=system, prompt_set=s["testset"], source=QUOTED, metrics=cells, n_expected=s["n"],
+                            provenance=f"{GROW_CITATION}; checkpoint yhaha/GROW {ckpt}; NFE 32 Euler, CFG 2.0 "
+                                       f"stage, sway -1, seed 666; 16 kHz output{hint}"))
+    return rows
+
+
 def paper_rows(name: str) -> list[Row]:
     """The quoted rows of a published table, e.g. "ditar-table1-b" (see `PAPERS` for the names)."""
     if name == "ditar-table3":
         return seed_rows()
     if name == "baselines":  # every quoted row of a system ttsbench can run (docs/baselines.md)
-        return [r for r in paper_rows("ditar-table1-b") if r.system in TTSBENCH_NAMES] + seed_rows(True)
+        return ([r for r in paper_rows("ditar-table1-b") if r.system in TTSBENCH_NAMES] + seed_rows(True)
+                + [r for r in _grow_rows(("ls", "en", "zh")) if r.system in TTSBENCH_NAMES])
     if name not in PAPERS:
         raise UnknownNameError(f"unknown paper table {name!r}; known: {', '.join(sorted(PAPERS))}")
+    if name in GROW_PAPERS:
+        return _grow_rows(GROW_PAPERS[name])
     rows = []
     for subset, kind, system, params, data, marks, wer, sim, utmos, tflops, ref in _TABLE1:
         if subset not in PAPERS[name]:

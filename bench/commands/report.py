@@ -27,7 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="*", type=Path, help="run directories or any parents of them")
     p.add_argument("--paper", action="append", default=[], metavar="TABLE",
                    help="add quoted (not measured) rows of a published table: ditar-table1-a, ditar-table1-b or "
-                        "ditar-table1 (both subsets); repeatable")
+                        "ditar-table1 (both subsets); grow-table1 (GROW's WER/SIM on LS-PC, Seed-TTS en/zh; "
+                        "-ls, -seedtts for parts); repeatable")
     add_format_option(p, FORMATS, "md")
     p.add_argument("--out", type=Path, help="write the report folder here (open index.html)")
     p.add_argument("--plot", type=Path, help="write the quality-vs-cost plot to this PNG")
