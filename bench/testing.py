@@ -88,3 +88,20 @@ class Faulty(Tone):
             self.marker_dir.mkdir(parents=True, exist_ok=True)
             marker.touch()
             raise SimulatedCrash(f"simulated abort on {utt_id}")
+
+
+def spoken_wavs(folder: Path, n: int, seed: int) -> list[Path]:
+    """`n` sentences of the seeded grammar spoken by eSpeak NG (en-us) into `folder/u<i>.wav`: real
+    speech for ASR tests and benchmarks, offline."""
+    # lazy: soundfile and the sentence grammar are needed only by the tests that speak
+    import soundfile as sf
+
+    from ttsbench.sentences import sentences
+
+    system = SYSTEMS.get("espeak-ng").load(SystemSpec(name="espeak-ng", options={"voice": "en-us"}), LoadContext())
+    paths = []
+    for i, text in enumerate(sentences(n, seed=seed)):
+        prompt = Prompt(utt_id=f"u{i}", prompt_wav=None, prompt_text="", target_text=text, lang="en")
+        paths.append(folder / f"u{i}.wav")
+        sf.write(str(paths[-1]), system.synthesize([prompt], seed=0)[0], system.sample_rate)
+    return paths

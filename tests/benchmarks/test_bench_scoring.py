@@ -12,25 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import soundfile as sf
 
 PARAMS = {"beam_size": 5, "language": "en", "compute_type": "int8", "cpu_threads": 2}
 
 
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory) -> list[Path]:
-    from ttsbench.plugins import SYSTEMS
-    from ttsbench.sentences import sentences
-    from ttsbench.types import LoadContext, Prompt, SystemSpec
+    from ttsbench.testing import spoken_wavs
 
-    folder = tmp_path_factory.mktemp("spoken")
-    system = SYSTEMS.get("espeak-ng").load(SystemSpec(name="espeak-ng", options={"voice": "en-us"}), LoadContext())
-    paths = []
-    for i, text in enumerate(sentences(8, seed=5)):
-        prompt = Prompt(utt_id=f"u{i}", prompt_wav=None, prompt_text="", target_text=text, lang="en")
-        paths.append(folder / f"u{i}.wav")
-        sf.write(str(paths[-1]), system.synthesize([prompt], seed=0)[0], system.sample_rate)
-    return paths
+    return spoken_wavs(tmp_path_factory.mktemp("spoken"), 8, seed=5)
 
 
 @pytest.fixture(scope="module")

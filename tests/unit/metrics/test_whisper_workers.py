@@ -7,12 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import soundfile as sf
 
 from ttsbench.metrics.asr.whisper_ct2 import FasterWhisper, decode_workers
-from ttsbench.plugins import SYSTEMS
-from ttsbench.sentences import sentences
-from ttsbench.types import LoadContext, Prompt, SystemSpec
+from ttsbench.testing import spoken_wavs
 
 pytest.importorskip("faster_whisper")
 
@@ -23,15 +20,7 @@ def test_workers_follow_the_device_and_threads():
 
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory) -> list[Path]:
-    folder = tmp_path_factory.mktemp("spoken")
-    system = SYSTEMS.get("espeak-ng").load(SystemSpec(name="espeak-ng", options={"voice": "en-us"}), LoadContext())
-    paths = []
-    for i, text in enumerate(sentences(4, seed=3)):
-        wav = system.synthesize([Prompt(utt_id="u", prompt_wav=None, prompt_text="", target_text=text, lang="en")],
-                                seed=0)[0]
-        paths.append(folder / f"u{i}.wav")
-        sf.write(str(paths[-1]), wav, system.sample_rate)
-    return paths
+    return spoken_wavs(tmp_path_factory.mktemp("spoken"), 4, seed=3)
 
 
 @pytest.mark.parametrize("compute_type", ["int8", pytest.param("float32", marks=pytest.mark.slow)])
@@ -50,3 +39,16 @@ def test_the_concurrent_pass_equals_the_serial_loop(spoken, compute_type):
         segments, _ = serial.transcribe(str(p), beam_size=5, language="en")
         theirs.append("".join(" " + s.text for s in segments).strip())
     assert ours == theirs and all(ours)
+
+
+def test_needs_fallback_is_faster_whispers_rule():
+    from types import SimpleNamespace as Seg
+
+    from ttsbench.metrics.asr.whisper_ct2 import needs_fallback
+
+    fine = Seg(compression_ratio=1.5, avg_logprob=-0.3, no_speech_prob=0.01)
+    assert not needs_fallback([fine]) and not needs_fallback([])
+    assert needs_fallback([fine, Seg(compression_ratio=2.41, avg_logprob=-0.3, no_speech_prob=0.0)])  # repetitive
+    assert needs_fallback([Seg(compression_ratio=1.0, avg_logprob=-1.01, no_speech_prob=0.5)])  # unlikely
+    assert not needs_fallback([Seg(compression_ratio=3.0, avg_logprob=-1.01, no_speech_prob=0.61)])  # silence
+    assert needs_fallback([Seg(compression_ratio=3.0, avg_logprob=-0.5, no_speech_prob=0.9)])  # likely, repetitive
