@@ -36,6 +36,7 @@ from ttsbench.audio import read_audio
 from ttsbench.errors import InputError
 from ttsbench.paths import temp_path
 from ttsbench.systems.speech.batch import SpeechBatch
+from ttsbench.systems.speech.latent_stats import LatentStats, compute_stats, load_stats
 
 SHARD_SIZE = 256  # utterances per cache shard
 
@@ -113,6 +114,11 @@ class CachedData:
     speakers: list[int]  # index into `speaker_names`, -1 when the manifest gives none
     speaker_names: list[str]
     latent_dir: Path
+    stats: LatentStats | None = None  # set: collate standardises float latents per channel
+
+    @property
+    def shards(self) -> int:
+        return (len(self.ids) + SHARD_SIZE - 1) // SHARD_SIZE
 
     def shard_of(self, row: int) -> Path:
         return self.latent_dir / f"shard_{row // SHARD_SIZE:05d}.safetensors"
@@ -217,8 +223,11 @@ class LatentReader:
         return self._open[path].get_tensor(str(row))
 
     def collate(self, rows: Sequence[int]) -> SpeechBatch:
-        """Right-pad phones with 0 and latents with zeros into a SpeechBatch."""
+        """Right-pad phones with 0 and latents with zeros into a SpeechBatch (latents standardised
+        first when the data carries stats; the padding is then zeros in standardised space)."""
         latents = [self.latents(r) for r in rows]
+        if self.data.stats is not None:
+            latents = [self.data.stats.standardize(z) if z.is_floating_point() else z for z in latents]
         phones = [torch.tensor(self.data.phones[r], dtype=torch.long) for r in rows]
         return SpeechBatch(
             phones=torch.nn.utils.rnn.pad_sequence(phones, batch_first=True, padding_value=0),
@@ -226,6 +235,18 @@ class LatentReader:
             latents=torch.nn.utils.rnn.pad_sequence(latents, batch_first=True, padding_value=0.0),
             latent_lens=torch.tensor([x.shape[0] for x in latents], dtype=torch.long),
             speaker=torch.tensor([self.data.speakers[r] for r in rows], dtype=torch.long))
+
+
+def corpus_stats(data: CachedData, tokenizer_fingerprint: str = "") -> LatentStats:
+    """Per-channel mean/std of the cached latents over the whole corpus, cached as
+    `<latent_dir>/latent_stats.json` (computed once; every rank reads the same file)."""
+    cached = load_stats(data.latent_dir)
+    if cached is not None and cached.frames == sum(data.frames):
+        return cached
+    reader = LatentReader(data)
+    stats = compute_stats((reader.latents(r) for r in range(len(data.ids))), tokenizer_fingerprint)
+    stats.save(data.latent_dir)
+    return stats
 
 
 def _key(checksum: str, what: str) -> str:
