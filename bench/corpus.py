@@ -220,14 +220,15 @@ def build_corpus(out: str | Path, *, speakers: int = 12, per_speaker: int = 40, 
     for i in range(total):
         speaker = train_voices[i % len(train_voices)]
         rows.append(utterance(speaker, f"{speaker.id}_{i // len(train_voices):04d}", pool[i % len(pool)], i))
-    for k, speaker in enumerate(voice_list[len(train_voices):]):
-        said = [utterance(speaker, f"{speaker.id}_dev{j:03d}", text, 10_000_000 + k * 1000 + j)
-                for j, text in enumerate(held)]
-        for j, ref in enumerate(said):
-            prompt = said[(j + 1) % len(said)]
-            dev_rows.append({"utt_id": f"{speaker.id}_dev{j:03d}", "prompt_wav": prompt["wav"],
+    said = {speaker.id: [utterance(speaker, f"{speaker.id}_dev{j:03d}", text, 10_000_000 + k * 1000 + j)
+                         for j, text in enumerate(held)]
+            for k, speaker in enumerate(voice_list[len(train_voices):])}
+    for j in range(len(held)):  # sentence-major: the first rows (`--limit`) cover every held-out voice
+        for speaker_id, utts in said.items():
+            ref, prompt = utts[j], utts[(j + 1) % len(utts)]
+            dev_rows.append({"utt_id": f"{speaker_id}_dev{j:03d}", "prompt_wav": prompt["wav"],
                              "prompt_text": prompt["text"], "target_text": ref["text"], "lang": "en",
-                             "reference_wav": ref["wav"], "speaker": speaker.id})
+                             "reference_wav": ref["wav"], "speaker": speaker_id})
     _write_atomic(out / "speakers.json", json.dumps([asdict(s) for s in voice_list], indent=2) + "\n")
     if dev_rows:
         _write_atomic(out / "dev.jsonl", "".join(json.dumps(r) + "\n" for r in dev_rows))

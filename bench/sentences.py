@@ -90,7 +90,6 @@ PLACES = ("the station", "the library", "the market", "the park", "the office", 
           "the school", "the bank", "the airport", "the museum", "the post office", "the bakery", "the church")
 WHEN = ("this morning", "last night", "on Monday", "after lunch", "next week", "every day", "before dinner",
         "on Sunday afternoon", "at the weekend", "tomorrow morning", "two days ago", "later today")
-HOURS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 FOODS = ("bread", "coffee", "tea", "rice", "soup", "cheese", "apples", "eggs", "milk", "fish", "potatoes",
          "chicken", "oranges", "butter")
 THINGS = ("the door", "the window", "the box", "the book", "the letter", "the bag", "the car", "the radio",
@@ -98,7 +97,7 @@ THINGS = ("the door", "the window", "the box", "the book", "the letter", "the ba
 OPEN_VERBS = ("open", "close", "check", "clean", "carry", "move", "fix", "find")
 FEELINGS = ("happy", "tired", "hungry", "busy", "worried", "surprised", "ready", "late", "sorry", "glad")
 WEATHER = ("cold", "warm", "windy", "sunny", "cloudy", "wet", "quiet", "bright")
-COLORS = ("red", "blue", "green", "black", "white", "yellow", "brown", "grey")
+COLORS = ("red", "blue", "green", "black", "white", "yellow", "brown", "pink")
 COUNTS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "twenty")
 ANIMALS = ("dogs", "cats", "birds", "horses", "cows", "sheep", "ducks", "rabbits")
 ACTIVITIES = ("go for a walk", "watch a film", "read the paper", "visit your parents", "call the doctor",
@@ -108,7 +107,7 @@ TRANSPORT = ("bus", "train", "car", "bike", "boat")
 _EVERYDAY = (
     lambda r: f"{r.choice(PEOPLE)} went to {r.choice(PLACES)} {r.choice(WHEN)}.",
     lambda r: f"Could you {r.choice(OPEN_VERBS)} {r.choice(THINGS)}, please?",
-    lambda r: f"We will meet at {r.choice(PLACES)} at {r.choice(HOURS)} o'clock.",
+    lambda r: f"We will meet at {r.choice(PLACES)} {r.choice(WHEN)}.",
     lambda r: f"I think we should {r.choice(ACTIVITIES)} {r.choice(WHEN)}.",
     lambda r: f"The weather was {r.choice(WEATHER)} {r.choice(WHEN)}, so we stayed at home.",
     lambda r: f"There are {r.choice(COUNTS)} {r.choice(ANIMALS)} in the field behind the house.",
@@ -120,7 +119,7 @@ _EVERYDAY = (
     lambda r: f"We need to {r.choice(OPEN_VERBS)} {r.choice(THINGS)} before we leave.",
     lambda r: f"{r.choice(PEOPLE)} said that {r.choice(THINGS)} was broken.",
     lambda r: f"Would you like some {r.choice(FOODS)} with your {r.choice(FOODS)}?",
-    lambda r: f"The {r.choice(TRANSPORT)} leaves at {r.choice(HOURS)} o'clock {r.choice(WHEN)}.",
+    lambda r: f"The {r.choice(TRANSPORT)} was full {r.choice(WHEN)}.",
     lambda r: f"Please don't forget to {r.choice(ACTIVITIES)} {r.choice(WHEN)}.",
     lambda r: f"It takes about {r.choice(COUNTS)} minutes to walk to {r.choice(PLACES)}.",
     lambda r: f"{r.choice(PEOPLE)} is {r.choice(FEELINGS)} because the {r.choice(TRANSPORT)} was late.",

@@ -15,12 +15,22 @@ transcribes its references well): clear voices, everyday sentences, held-out voi
     ttsbench run --system ground-truth --prompt-set data/clear/dev.jsonl --metrics wer-whisper-tiny-en
 
 dev.jsonl (a prompt set) pairs each held-out voice with each held-out sentence.
+
+Importing a real corpus instead (manifests for `ttsbench train`, speaker-disjoint dev split,
+resumable, units spread over --workers processes and over torchrun ranks):
+
+    ttsbench corpus --import-from libritts-r --source LibriTTS_R/ --out data/libritts-r
+    ttsbench corpus --import-from libriheavy --source libriheavy_cuts_small.jsonl.gz --audio-root RECIPE_DIR --out data/lh
+    ttsbench corpus --import-from emilia --source Emilia/EN --out data/emilia --workers 8
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+
+from ttsbench.errors import InputError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -39,6 +49,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="grammar: the seeded nonsense grammar (default); everyday: coherent everyday sentences")
     p.add_argument("--dev-speakers", type=int, default=0, help="voices held out of train.jsonl for dev.jsonl")
     p.add_argument("--dev-sentences", type=int, default=0, help="sentences held out of train.jsonl for dev.jsonl")
+    p.add_argument("--import-from", choices=("libritts-r", "libriheavy", "emilia", "manifest"),
+                   help="import a corpus on disk (--source) instead of synthesizing one")
+    p.add_argument("--source", type=Path, help="with --import-from: the corpus root, cut manifest or shard folder")
+    p.add_argument("--audio-root", type=Path, help="libriheavy: the folder holding download/librilight/")
+    p.add_argument("--dev-fraction", type=float, default=0.02,
+                   help="with --import-from: share of speakers held out for dev.jsonl (default 0.02)")
+    p.add_argument("--workers", type=int, default=1, help="with --import-from: processes (default 1)")
+    p.add_argument("--max-seconds", type=float, default=0.0,
+                   help="with --import-from: drop utterances longer than this when the corpus says (0: keep)")
     p.set_defaults(func=cmd_corpus)
     return p
 
@@ -48,6 +67,8 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     from ttsbench.console import progress
     from ttsbench.corpus import build_corpus, read_texts
 
+    if args.import_from:
+        return _import(args)
     texts = read_texts(args.texts) if args.texts else None
     train_speakers = args.speakers - args.dev_speakers
     total = train_speakers * args.per_speaker + args.dev_speakers * args.dev_sentences
@@ -61,4 +82,32 @@ def cmd_corpus(args: argparse.Namespace) -> int:
     if args.dev_speakers:
         print(f"{manifest.parent / 'dev.jsonl'}: {args.dev_speakers * args.dev_sentences} prompts "
               f"({args.dev_speakers} held-out voices x {args.dev_sentences} held-out sentences)")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """`--import-from`: read a corpus into train.jsonl / dev.jsonl / dev_prompts.jsonl (rank 0 merges)."""
+    # lazy: the parser imports every command at CLI start; the readers and torchrun helpers only here
+    from ttsbench.systems.speech.training import distributed as D
+
+    # lazy: the parser imports every command at CLI start; the readers and torchrun helpers only here
+    from ttsbench.systems.speech.training.corpora import import_corpus
+
+    if args.source is None:
+        raise InputError("--import-from needs --source (the corpus on disk)")
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rt = D.setup("cpu") if world > 1 else None
+    try:
+        counts = import_corpus(args.import_from, args.source, args.out, audio_root=args.audio_root,
+                               dev_fraction=args.dev_fraction, seed=args.seed, workers=args.workers,
+                               max_seconds=args.max_seconds, rank=rt.rank if rt else 0,
+                               world_size=rt.world_size if rt else 1,
+                               barrier=(lambda: D.barrier(rt)) if rt else (lambda: None))
+    finally:
+        if rt is not None:
+            D.teardown(rt)
+    if counts:
+        print(f"{args.out / 'train.jsonl'}: {counts['train']} utterances, {counts['train_speakers']} speakers; "
+              f"dev.jsonl: {counts['dev']} utterances, {counts['dev_speakers']} speakers (none in train); "
+              f"dev_prompts.jsonl: {counts['dev_prompts']} prompts; {counts['units']} units")
     return 0
