@@ -24,7 +24,7 @@ At each evaluation rank 0 (the only one: other ranks wait at a barrier, see belo
 4. appends one row to `<out>/eval.jsonl` and redraws `<out>/eval.png` (loss from log.jsonl, and
    each metric's primary value, vs step).
 
-eval.jsonl row: step, loss (the last logged step's total), weights ("ema" | "live"), checkpoint
+eval.jsonl row: step, loss (the total loss of the step just taken, live weights), weights ("ema" | "live"), checkpoint
 (the exported folder), run (the run directory), returncode, n_expected, synth_ok, metrics
 {name: {primary, value, higher_is_better, n_scored, values}}, gate {baseline, passed, returncode,
 output} or null, seconds (wall time of the evaluation).
