@@ -75,3 +75,10 @@ def test_eval_rows_gate_and_check_on_the_training_folder(manifest, tmp_path, cap
     assert [r["step"] for r in rows] == [2, 4]
     assert rows[-1]["gate"]["passed"] is False and rows[-1]["gate"]["returncode"] == 1
     assert main(["check", str(out)]) == 1  # the config's baseline, the newest evaluated checkpoint
+
+    # evaluating (and resuming) leaves the training itself untouched: the same losses as a plain run
+    plain = replace(config(manifest, tmp_path / "plain", steps=4), eval=EvalConfig())
+    train_ditar(plain)
+    losses = [[json.loads(line)["total"] for line in (d / "log.jsonl").read_text().splitlines()]
+              for d in (out, tmp_path / "plain")]
+    assert losses[0] == losses[1]

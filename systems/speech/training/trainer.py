@@ -373,8 +373,10 @@ def _loop(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, ddp: nn.Module, opt
             live = D.full_model_state(model)  # collective under FSDP
             weights = ema.model_state(live) if ema is not None else live
             if rt.is_main:
+                rng = ckpt.rng_state()  # evaluating must not move the training's random streams
                 evaluator.evaluate(step, _inference_payload(model, step, weights, meta, ema is not None),
                                    log.last_loss)
+                ckpt.set_rng_state(rng)
             D.barrier(rt)
     log.close()
 
