@@ -77,3 +77,73 @@ def sentences(n: int, seed: int = 0) -> list[str]:
     """`n` sentences, the same for the same (n, seed); a prefix of a longer list with the same seed."""
     rng = random.Random(seed)
     return [sentence(rng) for _ in range(n)]
+
+
+# ---- everyday sentences: coherent, common words (what a small ASR's language model expects) ---------
+# Each template's slots are filled from lists that fit it, so every sentence makes sense; function
+# words and common content words dominate, as in ordinary speech. Not a corpus: a grammar whose
+# word frequencies look natural (the, to, a, I, you, we ... first), unlike the nonsense grammar above.
+PEOPLE = ("my mother", "my father", "my sister", "my brother", "our teacher", "the doctor", "the driver",
+          "my friend", "the old man", "the young woman", "our neighbour", "the children", "my uncle",
+          "the manager", "her husband", "his wife")
+PLACES = ("the station", "the library", "the market", "the park", "the office", "the beach", "the hospital",
+          "the school", "the bank", "the airport", "the museum", "the post office", "the bakery", "the church")
+WHEN = ("this morning", "last night", "on Monday", "after lunch", "next week", "every day", "before dinner",
+        "on Sunday afternoon", "at the weekend", "tomorrow morning", "two days ago", "later today")
+FOODS = ("bread", "coffee", "tea", "rice", "soup", "cheese", "apples", "eggs", "milk", "fish", "potatoes",
+         "chicken", "oranges", "butter")
+THINGS = ("the door", "the window", "the box", "the book", "the letter", "the bag", "the car", "the radio",
+          "the light", "the gate", "the drawer", "the computer")
+OPEN_VERBS = ("open", "close", "check", "clean", "carry", "move", "fix", "find")
+FEELINGS = ("happy", "tired", "hungry", "busy", "worried", "surprised", "ready", "late", "sorry", "glad")
+WEATHER = ("cold", "warm", "windy", "sunny", "cloudy", "wet", "quiet", "bright")
+COLORS = ("red", "blue", "green", "black", "white", "yellow", "brown", "pink")
+COUNTS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "twenty")
+ANIMALS = ("dogs", "cats", "birds", "horses", "cows", "sheep", "ducks", "rabbits")
+ACTIVITIES = ("go for a walk", "watch a film", "read the paper", "visit your parents", "call the doctor",
+              "finish the work", "cook dinner", "write a letter", "take the train", "play football")
+TRANSPORT = ("bus", "train", "car", "bike", "boat")
+
+_EVERYDAY = (
+    lambda r: f"{r.choice(PEOPLE)} went to {r.choice(PLACES)} {r.choice(WHEN)}.",
+    lambda r: f"Could you {r.choice(OPEN_VERBS)} {r.choice(THINGS)}, please?",
+    lambda r: f"We will meet at {r.choice(PLACES)} {r.choice(WHEN)}.",
+    lambda r: f"I think we should {r.choice(ACTIVITIES)} {r.choice(WHEN)}.",
+    lambda r: f"The weather was {r.choice(WEATHER)} {r.choice(WHEN)}, so we stayed at home.",
+    lambda r: f"There are {r.choice(COUNTS)} {r.choice(ANIMALS)} in the field behind the house.",
+    lambda r: f"{r.choice(PEOPLE)} bought some {r.choice(FOODS)} and some {r.choice(FOODS)}.",
+    lambda r: f"I was very {r.choice(FEELINGS)} when I got home {r.choice(WHEN)}.",
+    lambda r: f"Do you know where {r.choice(THINGS)} is?",
+    lambda r: f"She left the {r.choice(COLORS)} bag at {r.choice(PLACES)}.",
+    lambda r: f"He takes the {r.choice(TRANSPORT)} to work {r.choice(WHEN)}.",
+    lambda r: f"We need to {r.choice(OPEN_VERBS)} {r.choice(THINGS)} before we leave.",
+    lambda r: f"{r.choice(PEOPLE)} said that {r.choice(THINGS)} was broken.",
+    lambda r: f"Would you like some {r.choice(FOODS)} with your {r.choice(FOODS)}?",
+    lambda r: f"The {r.choice(TRANSPORT)} was full {r.choice(WHEN)}.",
+    lambda r: f"Please don't forget to {r.choice(ACTIVITIES)} {r.choice(WHEN)}.",
+    lambda r: f"It takes about {r.choice(COUNTS)} minutes to walk to {r.choice(PLACES)}.",
+    lambda r: f"{r.choice(PEOPLE)} is {r.choice(FEELINGS)} because the {r.choice(TRANSPORT)} was late.",
+    lambda r: f"I have not seen {r.choice(PEOPLE)} since {r.choice(WHEN)}.",
+    lambda r: f"Why don't we {r.choice(ACTIVITIES)} {r.choice(WHEN)}?",
+)
+
+
+def everyday_sentence(rng: random.Random) -> str:
+    s = rng.choice(_EVERYDAY)(rng)
+    return s[0].upper() + s[1:]
+
+
+def everyday_sentences(n: int, seed: int = 0, *, distinct: bool = True) -> list[str]:
+    """`n` coherent everyday sentences (distinct unless `distinct=False`), a pure function of (n, seed)."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    seen: set[str] = set()
+    for _ in range(n * 50):
+        s = everyday_sentence(rng)
+        if distinct and s in seen:
+            continue
+        seen.add(s)
+        out.append(s)
+        if len(out) == n:
+            return out
+    raise ValueError(f"the everyday grammar gave only {len(out)} distinct sentences of {n} asked")

@@ -30,6 +30,12 @@ Baseline file (schema 2; schema 1, with run.testset and no checksum, is still re
 
 Every number must be finite: NaN or inf anywhere (JSON NaN/Infinity, TOML nan/inf) is bad input.
 
+A training folder (`ttsbench train ... ` with `[eval] every > 0`: it holds eval.jsonl) is gated by
+its newest evaluated checkpoint: the run of the last eval.jsonl row that has one, against --baseline
+or else the `[eval] baseline` of the folder's config.json. One line for CI:
+
+  ttsbench check runs/train/ditar-espeak            # exit 1 when the latest checkpoint regressed
+
 --write-baseline writes the file from this run instead: the prompt set's name and checksum, one
 check per metric on its primary key with its fingerprint_id, rel = 0.05, abs = half the stored 95 %
 CI width of that key (0 without a CI), max_dropped = 0. Edit the file to tune a tolerance."""
@@ -38,8 +44,10 @@ CI width of that key (0 without a CI), max_dropped = 0. Edit the file to tune a 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="CI gate: compare a run with a baseline (exit 1 on regression)",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run", type=Path, help="a run directory (or a parent holding exactly one run)")
-    p.add_argument("--baseline", type=Path, required=True, help="baseline file (.json or .toml)")
+    p.add_argument("run", type=Path, help="a run directory (or a parent holding exactly one run), or a "
+                   "training folder (its newest evaluated checkpoint)")
+    p.add_argument("--baseline", type=Path, help="baseline file (.json or .toml); a training folder's "
+                   "default is its [eval] baseline")
     p.add_argument("--write-baseline", action="store_true",
                    help="write the baseline from this run and exit 0")
     p.add_argument("--allow-other-set", action="store_true",
@@ -63,6 +71,25 @@ def _one_run(path: Path) -> Path:
     return runs[0]
 
 
+def _training_folder(path: Path, baseline: Path | None) -> tuple[Path, Path | None]:
+    """A training folder -> (the run of its newest evaluated checkpoint, the baseline to use)."""
+    if not (path / "eval.jsonl").is_file() and not ((path / "config.json").is_file() and (path / "checkpoints").is_dir()):
+        return path, baseline
+    # lazy: the parser imports every command at CLI start; this one reads eval.jsonl only
+    import json
+
+    # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
+    from ttsbench.systems.speech.training.evaluation import latest_evaluated
+
+    row = latest_evaluated(path)
+    if baseline is None:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8")) if (path / "config.json").is_file() else {}
+        configured = (config.get("eval") or {}).get("baseline") or ""
+        baseline = Path(configured) if configured else None
+    print(f"training folder {path}: gating step {row['step']} ({row.get('weights', 'live')} weights), run {row['run']}")
+    return Path(row["run"]), baseline
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     # lazy: the pipeline loads the plugins
@@ -79,6 +106,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     # lazy: the parser imports every command at CLI start; keep that free of torch, pandas and the plugins
     from ttsbench.store import load_run
 
+    args.run, args.baseline = _training_folder(args.run, args.baseline)
+    if args.baseline is None:
+        raise InputError("--baseline FILE is required (only a training folder's [eval] baseline stands in)")
     merge_pending([args.run])  # a sharded run: summarize the shards finished since the last merge
     record = load_run(_one_run(args.run))
     if record.summary is None:

@@ -30,6 +30,7 @@ from ttsbench.configio import from_dict
 from ttsbench.systems.ditar.config import DiTARConfig
 from ttsbench.systems.ditar.model import DiTAR
 from ttsbench.systems.ditar.train import build_model
+from ttsbench.systems.speech.latent_stats import LatentStats
 from ttsbench.systems.speech.mel import MelTokenizer
 from ttsbench.systems.speech.patch_ar import GenerationConfig
 from ttsbench.systems.speech.patches import history_windows, patchify
@@ -69,13 +70,16 @@ class UtteranceResult:
 
 @torch.no_grad()
 def evaluate(model: Any, tokenizer: Any, entries: list[ManifestEntry], frontend: PhoneEncoder, *,
-             prompt_patches: int = 4, wav_dir: Path | None = None) -> list[UtteranceResult]:
-    """Greedy generation from each utterance's first `prompt_patches` patches + its text."""
+             prompt_patches: int = 4, wav_dir: Path | None = None,
+             stats: LatentStats | None = None) -> list[UtteranceResult]:
+    """Greedy generation from each utterance's first `prompt_patches` patches + its text (in the
+    model's latent space: standardised with `stats` when it was trained on standardised latents)."""
     P, greedy = model.cfg.patch_size, SamplerConfig(nfe=10, guidance_scale=0.0, temperature=0.0)
     results = []
     for entry in entries:
         wav, _ = read_audio(entry.wav, tokenizer.sample_rate)
         z = tokenizer.encode(torch.from_numpy(wav)[None])[0]  # (T, C)
+        z = stats.standardize(z) if stats is not None else z
         # Training left-pads each utterance to whole patches; a prompt of K = T - m * P frames keeps
         # the same patch boundaries, so the target is exactly the m patches that follow it.
         K = len(z) - P * max((len(z) - prompt_patches * P) // P, 1)
@@ -88,7 +92,9 @@ def evaluate(model: Any, tokenizer: Any, entries: list[ManifestEntry], frontend:
         results.append(UtteranceResult(entry.wav.name, K, len(target), len(out),
                                        teacher_forced_nmse(model, z, phones, greedy), free))
         if wav_dir is not None:
-            write_audio(wav_dir / f"{entry.wav.stem}.wav", tokenizer.decode(torch.cat([z[:K], out])[None])[0].numpy(),
+            frames = torch.cat([z[:K], out])
+            frames = stats.destandardize(frames) if stats is not None else frames
+            write_audio(wav_dir / f"{entry.wav.stem}.wav", tokenizer.decode(frames[None])[0].numpy(),
                         tokenizer.sample_rate)
     return results
 
@@ -114,7 +120,10 @@ def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: f
     manifest = manifest or demo_manifest(out, rows)
     frontend = frontend or build_frontend()
     cfg = TrainConfig(out=out / "train", data=DataConfig(manifest=manifest, cache_dir=out / "cache", tokenizer="mel",
-                                                         max_frames=100_000, num_workers=0),
+                                                         max_frames=100_000, num_workers=0,
+                                                         # the reported experiment's setting: its loss-ratio
+                                                         # bars were calibrated on raw log-mel latents
+                                                         standardize=False),
                       model=OVERFIT_MODEL, optim=OptimConfig(lr=lr, warmup_steps=20), steps=steps,
                       device="cpu", log_every=1, ckpt_every=steps)
     train(cfg, model_factory=build_model, frontend=frontend)
@@ -122,7 +131,8 @@ def run(out: Path, *, steps: int, rows: int, manifest: Path | None = None, lr: f
     state = load_checkpoint(latest_checkpoint(cfg.out))
     model = DiTAR(from_dict(DiTARConfig, state["model_config"])).eval()
     model.load_state_dict(state["model"])
-    results = evaluate(model, MelTokenizer(), read_manifest(manifest), frontend, wav_dir=out / "wavs")
+    stats = LatentStats.from_dict(state["latent_stats"]) if state.get("latent_stats") else None
+    results = evaluate(model, MelTokenizer(), read_manifest(manifest), frontend, wav_dir=out / "wavs", stats=stats)
     losses = loss_summary(log, ("total", "diff", "stop"))
     report = {"steps": steps, "utterances_trained": len(read_manifest(manifest)), **losses,
               "loss_ratio": losses["loss_step_1"]["total"] / losses["loss_last_5pct_mean"]["total"],

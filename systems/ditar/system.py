@@ -78,6 +78,7 @@ class PatchAROptions:
     patch: int = option(0, "patch size P of random weights (0: the size's; a checkpoint's is fixed)", min=0)
     history: int = option(-1, "history patches of random weights (-1: the size's; a checkpoint's is fixed)",
                           min=-1)
+    ema: bool = option(True, "use a training checkpoint's EMA weights (ema_model_state_dict) when it has them")
 
 
 @dataclass
@@ -108,8 +109,9 @@ class DiTARSystem(TTSSystem):
         temperature: float = option(1.0, "tau (1: ODE from N(0, I); 0: greedy, deterministic)", min=0, max=1)
 
     def __init__(self, model: Any, tokenizer: Any, frontend: Any, options: Any, *,
-                 random_weights: bool, weights: str) -> None:
+                 random_weights: bool, weights: str, latent_stats: Any = None) -> None:
         self.model, self.tokenizer, self.frontend = model, tokenizer, frontend
+        self.latent_stats = latent_stats  # set: the model works on standardised latents (`latent_stats.py`)
         self.options, self.random_weights, self.weights = options, random_weights, weights
         self.autocast = DTYPES[options.dtype] != torch.float32
         self.sample_rate = int(tokenizer.sample_rate)
@@ -134,15 +136,16 @@ class DiTARSystem(TTSSystem):
             raise MissingModelError(f"{spec.name}: no checkpoint (pass checkpoint=PATH, or put an exported model in "
                                     f"<cache_dir>/{folder}/; random_weights=true for timing only)")
         frontend = PhoneFrontend()
-        ckpt = None if random_weights else read_checkpoint(path, cls.family)
+        ckpt = None if random_weights else read_checkpoint(path, cls.family, ema=options.ema)
         tokenizer = cls.make_tokenizer(ckpt, options, ctx)
         if ckpt is not None:
             check_frontend(frontend, ckpt)
         model = cls.build_model(ckpt, tokenizer, frontend, options, spec.name)
         model = model.to(ctx.device).eval()
         weights = (f"random (seed {options.weight_seed})" if ckpt is None
-                   else f"{ckpt.path} sha256:{ckpt.sha256}")
-        return cls(model, tokenizer, frontend, options, random_weights=random_weights, weights=weights)
+                   else f"{ckpt.path} sha256:{ckpt.sha256} ({ckpt.weights} weights)")
+        return cls(model, tokenizer, frontend, options, random_weights=random_weights, weights=weights,
+                   latent_stats=None if ckpt is None else ckpt.latent_stats)
 
     @classmethod
     def make_tokenizer(cls, ckpt: Any, options: Any, ctx: LoadContext) -> Any:
@@ -169,14 +172,17 @@ class DiTARSystem(TTSSystem):
             wav, _ = read_audio(p.prompt_wav, self.tokenizer.sample_rate)
             with torch.no_grad():
                 z = self.tokenizer.encode(torch.from_numpy(wav)[None].to(device))[0]
-            prompts.append(z.float() if z.is_floating_point() else z)  # DiSTAR's codes stay integers
+            z = z.float() if z.is_floating_point() else z  # DiSTAR's codes stay integers
+            prompts.append(self.latent_stats.standardize(z) if self.latent_stats is not None and
+                           z.is_floating_point() else z)
             gens.append(torch.Generator(device="cpu").manual_seed(int(item_rng(seed, p.utt_id).integers(2**62))))
             caps.append(max(1, math.ceil(len(target) / RANDOM_TOKENS_PER_SECOND * self.patches_per_second)))
         use_caps = self.random_weights and not (self.options.min_patches or self.options.max_patches)
         return Prepared(phones, prompts, gens, caps if use_caps else None)
 
     def stream(self, batch: Sequence[Prompt], *, seed: int) -> Iterator[Any]:
-        """Yield `PatchStep`s (patches (B, P, C), which rows emitted them) as they are sampled."""
+        """Yield `PatchStep`s (patches (B, P, C), which rows emitted them) as they are sampled (in the
+        model's latent space: standardised when the checkpoint has latent stats)."""
         prep = self.prepare(batch, seed)
         with torch.no_grad(), self._autocast():
             yield from self.model.iter_patches(prep.phones, prep.prompts, prep.generators, self.sampler, self.gen,
@@ -194,6 +200,8 @@ class DiTARSystem(TTSSystem):
         if latents.shape[0] == 0:
             return np.zeros(0, dtype=np.float32)  # stopped at once: the runner marks the row failed
         units = latents[None].float() if latents.is_floating_point() else latents[None]
+        if self.latent_stats is not None and units.is_floating_point():
+            units = self.latent_stats.destandardize(units)
         wav = self.tokenizer.decode(units)[0].detach().cpu().numpy().astype(np.float32)
         if self.random_weights:  # untrained latents decode to noise of any loudness: keep it a valid waveform
             wav = wav / max(1.0, float(np.abs(wav).max()) / 0.9)
@@ -219,7 +227,9 @@ class DiTARSystem(TTSSystem):
                 "model_config": to_dict(self.model.cfg), "sampler": asdict(self.sampler),
                 "generation": asdict(self.gen), "dtype": self.options.dtype,
                 "nfe_convention": "network calls per patch; each holds both guidance passes when cfg > 0",
-                "tokenizer": self.tokenizer.describe(), "frontend": self.frontend.describe()}
+                "tokenizer": self.tokenizer.describe(), "frontend": self.frontend.describe(),
+                "latent_standardization": None if self.latent_stats is None else
+                {"channels": self.latent_stats.channels, "frames": self.latent_stats.frames}}
 
     def arch(self) -> Any:
         return ditar_arch(self.model.cfg, nfe=self.sampler.nfe, guidance=self.sampler.guidance_scale != 0,

@@ -32,7 +32,10 @@ from safetensors.torch import save_file
 
 from ttsbench.errors import InputError, MissingModelError, first_line
 from ttsbench.systems.base import read_safetensors
+from ttsbench.systems.speech.latent_stats import LatentStats, load_stats
 from ttsbench.systems.speech.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
+from ttsbench.systems.speech.training.ema import KEY as EMA_KEY
+from ttsbench.systems.speech.training.ema import ema_weights
 
 TRAIN_FORMAT = "ttsbench.ditar.train/1"
 EXPORT_FORMAT = "ttsbench.ditar/1"
@@ -51,9 +54,11 @@ class LoadedCheckpoint:
     tokenizer_dir: Path | None  # the exported folder's tokenizer/, when there is one
     sha256: str  # of the weights file(s): identifies the model in run manifests
     kind: str = "ditar"  # which model the weights are for ("ditar" | "distar"; the trainer records it)
+    latent_stats: LatentStats | None = None  # the model works in standardised latent space when set
+    weights: str = "live"  # "ema" when `state` holds the EMA weights
 
 
-def read_checkpoint(path: Path, kind: str = "ditar") -> LoadedCheckpoint:
+def read_checkpoint(path: Path, kind: str = "ditar", *, ema: bool = True) -> LoadedCheckpoint:
     """Read any of the three layouts in the module docstring; a wrong path, or weights of another
     model (`kind`: "ditar" or "distar", which share these layouts), is one clear error."""
     path = Path(path).expanduser()
@@ -71,13 +76,13 @@ def read_checkpoint(path: Path, kind: str = "ditar") -> LoadedCheckpoint:
             path = steps[-1]
         if not path.is_file():
             raise MissingModelError(f"{kind} checkpoint not found: {path}")
-        ckpt = _read_training(path)
+        ckpt = _read_training(path, ema)
     if ckpt.kind != kind:
         raise InputError(f"{ckpt.path}: holds {ckpt.kind} weights, not {kind}")
     return ckpt
 
 
-def _read_training(path: Path) -> LoadedCheckpoint:
+def _read_training(path: Path, ema: bool = True) -> LoadedCheckpoint:
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for corrupt or foreign files
@@ -85,8 +90,14 @@ def _read_training(path: Path) -> LoadedCheckpoint:
     if not isinstance(raw, dict) or raw.get("format") != TRAIN_FORMAT or "model" not in raw:
         fmt = raw.get("format") if isinstance(raw, dict) else type(raw).__name__
         raise InputError(f"{path}: not a DiTAR training checkpoint (format {fmt!r}, expected {TRAIN_FORMAT!r})")
-    return LoadedCheckpoint(path, raw["model"], dict(raw.get("model_config") or {}), dict(raw.get("tokenizer") or {}),
-                            dict(raw.get("frontend") or {}), None, _file_sha256(path), str(raw.get("kind", "ditar")))
+    state, weights = raw["model"], "live"
+    if ema and isinstance(raw.get(EMA_KEY), dict):  # the EMA weights over the live ones, buffers from the model
+        averaged = ema_weights(raw[EMA_KEY])
+        state, weights = {k: averaged.get(k, v) for k, v in state.items()}, "ema"
+    stats = raw.get("latent_stats") or (raw.get("tokenizer") or {}).get("latent_stats")
+    return LoadedCheckpoint(path, state, dict(raw.get("model_config") or {}), dict(raw.get("tokenizer") or {}),
+                            dict(raw.get("frontend") or {}), None, _file_sha256(path), str(raw.get("kind", "ditar")),
+                            LatentStats.from_dict(stats, str(path)) if stats else None, weights)
 
 
 def _read_export(directory: Path) -> LoadedCheckpoint:
@@ -97,9 +108,14 @@ def _read_export(directory: Path) -> LoadedCheckpoint:
     if not weights.is_file():
         raise MissingModelError(f"DiTAR weights not found: {weights}")
     tok_dir = directory / TOKENIZER_DIR
+    stats = load_stats(tok_dir) if meta.get("standardized") else None
+    if meta.get("standardized") and stats is None:
+        raise MissingModelError(f"{directory}: trained on standardised latents, but {tok_dir}/latent_stats.json "
+                                f"is missing")
     return LoadedCheckpoint(directory, read_safetensors(weights, "DiTAR weights"), dict(meta["model_config"]),
                             dict(meta.get("tokenizer") or {}), dict(meta.get("frontend") or {}),
-                            tok_dir if tok_dir.is_dir() else None, _file_sha256(weights), str(meta.get("kind", "ditar")))
+                            tok_dir if tok_dir.is_dir() else None, _file_sha256(weights), str(meta.get("kind", "ditar")),
+                            stats, str(meta.get("weights", "live")))
 
 
 def resolve_tokenizer(ckpt: LoadedCheckpoint | None, override: str, cache_dir: Path | None,
@@ -144,19 +160,40 @@ def check_frontend(frontend: Any, ckpt: LoadedCheckpoint) -> None:
                              f"({key}={want.get(key)!r}), this one has {key}={have[key]!r}")
 
 
-def export(checkpoint: str | Path, out_dir: str | Path, *, tokenizer: str | None = None, kind: str = "ditar") -> Path:
-    """Write an exported folder (safetensors) from a training checkpoint and its tokenizer."""
-    ckpt = read_checkpoint(Path(checkpoint), kind)
-    out = Path(out_dir)
+def export(checkpoint: str | Path, out_dir: str | Path, *, tokenizer: str | None = None, kind: str = "ditar",
+           ema: bool = True) -> Path:
+    """Write an exported folder (safetensors) from a training checkpoint and its tokenizer (the EMA
+    weights when the checkpoint has them and `ema`)."""
+    ckpt = read_checkpoint(Path(checkpoint), kind, ema=ema)
+    return _write_export(ckpt, Path(out_dir), tokenizer or "",
+                         {"checkpoint": str(ckpt.path), "sha256": ckpt.sha256})
+
+
+def export_payload(payload: dict[str, Any], out_dir: str | Path) -> Path:
+    """An exported folder from an in-memory checkpoint dict (the trainer's in-training evaluation):
+    `model` (the weights to export), `model_config`, `tokenizer`, `frontend`, `kind`, `step`,
+    optional `latent_stats` and `weights` ("ema" | "live")."""
+    stats = payload.get("latent_stats")
+    ckpt = LoadedCheckpoint(Path(out_dir), payload["model"], dict(payload.get("model_config") or {}),
+                            dict(payload.get("tokenizer") or {}), dict(payload.get("frontend") or {}), None, "",
+                            str(payload.get("kind", "ditar")), LatentStats.from_dict(stats) if stats else None,
+                            str(payload.get("weights", "live")))
+    return _write_export(ckpt, Path(out_dir), "", {"training_step": int(payload.get("step", 0))})
+
+
+def _write_export(ckpt: LoadedCheckpoint, out: Path, tokenizer: str, source: dict[str, Any]) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    tok = resolve_tokenizer(ckpt, tokenizer or "", None, "cpu")
+    tok = resolve_tokenizer(ckpt, tokenizer, None, "cpu")
     if (out / TOKENIZER_DIR).exists():
         shutil.rmtree(out / TOKENIZER_DIR)
     tok.save(out / TOKENIZER_DIR)
+    if ckpt.latent_stats is not None:  # stored with the tokenizer the model was trained on
+        ckpt.latent_stats.save(out / TOKENIZER_DIR)
     state = {k: v.detach().float().cpu().contiguous() for k, v in ckpt.state.items()}
     save_file(state, str(out / WEIGHTS_FILE))
     meta = {"format": EXPORT_FORMAT, "kind": ckpt.kind, "model_config": ckpt.model_config, "tokenizer": tok.describe(),
-            "frontend": ckpt.frontend_info, "source": {"checkpoint": str(ckpt.path), "sha256": ckpt.sha256}}
+            "frontend": ckpt.frontend_info, "source": source, "weights": ckpt.weights,
+            "standardized": ckpt.latent_stats is not None}
     (out / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return out
 

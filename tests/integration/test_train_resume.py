@@ -92,3 +92,44 @@ def test_log_reports_counted_model_flops_and_mfu(manifest, tmp_path):
         assert r["mfu"] is None and "set peak_tflops" in r["peak_source"]  # CPU: no data-sheet peak
     peaked = run(replace(cfg, out=tmp_path / "e", peak_tflops=0.5))
     assert peaked[0]["peak_tflops"] == 0.5 and peaked[0]["mfu"] == peaked[0]["model_tflops_per_sec"] / 0.5
+
+
+def test_standardised_latents_accumulation_and_ema_end_to_end(manifest, tmp_path):
+    """Stats over the corpus in the checkpoint, the global batch logged in frames, EMA weights saved
+    in ema_pytorch's layout and preferred at inference (ema=false picks the live weights), and the
+    export carrying latent_stats.json with the tokenizer."""
+    from dataclasses import replace
+
+    import torch
+
+    from ttsbench.plugins import SYSTEMS
+    from ttsbench.systems.speech.latent_stats import load_stats
+    from ttsbench.systems.speech.pretrained import export, read_checkpoint
+    from ttsbench.systems.speech.training.trainer import OptimConfig
+    from ttsbench.types import LoadContext, Prompt, SystemSpec
+
+    cfg = replace(config(manifest, tmp_path / "e", steps=3, max_frames=120), ema_decay=0.5,
+                  optim=OptimConfig(grad_accum=2, schedule="cosine", warmup_steps=1))
+    rows = run(cfg)
+    assert all(r["grad_accum"] == 2 and r["global_batch_padded_frames"] >= r["global_batch_frames"] > 0
+               for r in rows)
+    state = load_checkpoint(latest_checkpoint(cfg.out))
+    stats = state["latent_stats"]
+    assert len(stats["mean"]) == 64 and stats["frames"] > 0 and "corpus cache" in stats["source"]
+    assert int(state["ema_model_state_dict"]["step"]) == 3 and state["ema_decay"] == 0.5
+    live, ema = read_checkpoint(latest_checkpoint(cfg.out), ema=False), read_checkpoint(latest_checkpoint(cfg.out))
+    assert ema.weights == "ema" and live.weights == "live"
+    assert not torch.equal(ema.state["lm_head.weight" if "lm_head.weight" in ema.state else "phone_embed.weight"],
+                           live.state["lm_head.weight" if "lm_head.weight" in live.state else "phone_embed.weight"])
+    folder = export(latest_checkpoint(cfg.out), tmp_path / "exported")
+    assert load_stats(folder / "tokenizer").mean == ema.latent_stats.mean
+    system = SYSTEMS.get("ditar-tiny").load(SystemSpec("ditar-tiny", {"nfe": 2, "max_patches": 3}, folder),
+                                            LoadContext())
+    assert system.latent_stats is not None and "(ema weights)" in system.weights
+    prompt = Prompt("u", manifest.parent / "u1.wav", "four queen of clubs", "ten of clubs")
+    prep = system.prepare([prompt], seed=0)
+    raw = system.tokenizer.encode(torch.from_numpy(__import__("soundfile").read(str(manifest.parent / "u1.wav"),
+                                                                             dtype="float32")[0])[None])[0]
+    torch.testing.assert_close(prep.prompts[0], system.latent_stats.standardize(raw))  # model-space prompt
+    (wav,) = system.synthesize([prompt], seed=0)
+    assert np.isfinite(wav).all() and len(wav) > 0

@@ -32,10 +32,11 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm import tqdm
 
-from ttsbench.audio import read_audio
 from ttsbench.errors import InputError
 from ttsbench.paths import temp_path
 from ttsbench.systems.speech.batch import SpeechBatch
+from ttsbench.systems.speech.latent_stats import LatentStats, compute_stats, load_stats
+from ttsbench.systems.speech.training.audio_source import AudioSource
 
 SHARD_SIZE = 256  # utterances per cache shard
 
@@ -49,6 +50,9 @@ class ManifestEntry:
     text: str
     speaker: str = ""
     lang: str = "en"
+    start: float = 0.0  # seconds into `wav` where the utterance starts (LibriHeavy cuts)
+    duration: float = 0.0  # seconds; 0 = to the end of the file
+    member: str = ""  # set: `wav` is a tar archive and the audio is this member (Emilia shards)
 
 
 class PhoneEncoder(Protocol):
@@ -92,14 +96,20 @@ def _entry(row: dict[str, Any], n: int, path: Path, need_text: bool) -> Manifest
     if need_text and not text:
         raise InputError(f"{path}: row {n + 1} ({wav.name}) has an empty 'text'")
     uid = str(row.get("id") or f"{n:07d}-{wav.stem}")
-    return ManifestEntry(uid, wav, text, str(row.get("speaker") or ""), str(row.get("lang") or "en"))
+    try:
+        start, duration = float(row.get("start") or 0.0), float(row.get("duration") or 0.0)
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: row {n + 1} ({wav.name}) has a non-numeric start or duration") from None
+    return ManifestEntry(uid, wav, text, str(row.get("speaker") or ""), str(row.get("lang") or "en"),
+                         start, duration, str(row.get("member") or ""))
 
 
 def manifest_checksum(entries: Sequence[ManifestEntry]) -> str:
     """sha256 over ids, paths, texts, speakers and languages (not the audio bytes)."""
     h = hashlib.sha256()
     for e in entries:
-        h.update(json.dumps([e.id, str(e.wav), e.text, e.speaker, e.lang]).encode())
+        extra = [e.start, e.duration, e.member] if (e.start or e.duration or e.member) else []
+        h.update(json.dumps([e.id, str(e.wav), e.text, e.speaker, e.lang, *extra]).encode())
     return h.hexdigest()
 
 
@@ -113,6 +123,11 @@ class CachedData:
     speakers: list[int]  # index into `speaker_names`, -1 when the manifest gives none
     speaker_names: list[str]
     latent_dir: Path
+    stats: LatentStats | None = None  # set: collate standardises float latents per channel
+
+    @property
+    def shards(self) -> int:
+        return (len(self.ids) + SHARD_SIZE - 1) // SHARD_SIZE
 
     def shard_of(self, row: int) -> Path:
         return self.latent_dir / f"shard_{row // SHARD_SIZE:05d}.safetensors"
@@ -156,12 +171,14 @@ def _build_latent_shard(entries: Sequence[ManifestEntry], rows: range, folder: P
     device = next((b.device for b in tokenizer.buffers()), None) or next(
         (p.device for p in tokenizer.parameters()), torch.device("cpu"))
     tensors, index = {}, []
+    audio = AudioSource()
     for row in rows:
-        wav, _ = read_audio(entries[row].wav, tokenizer.sample_rate)
+        wav = audio.read(entries[row], tokenizer.sample_rate)
         latents = tokenizer.encode(torch.from_numpy(wav)[None].to(device))[0]  # (T, C)
         latents = latents if not latents.is_floating_point() else latents.float()  # discrete codes stay integers
         tensors[str(row)] = latents.cpu().contiguous()
         index.append({"id": entries[row].id, "frames": int(latents.shape[0])})
+    audio.close()
     part = temp_path(target)
     save_file(tensors, str(part))
     part.replace(target)
@@ -217,8 +234,11 @@ class LatentReader:
         return self._open[path].get_tensor(str(row))
 
     def collate(self, rows: Sequence[int]) -> SpeechBatch:
-        """Right-pad phones with 0 and latents with zeros into a SpeechBatch."""
+        """Right-pad phones with 0 and latents with zeros into a SpeechBatch (latents standardised
+        first when the data carries stats; the padding is then zeros in standardised space)."""
         latents = [self.latents(r) for r in rows]
+        if self.data.stats is not None:
+            latents = [self.data.stats.standardize(z) if z.is_floating_point() else z for z in latents]
         phones = [torch.tensor(self.data.phones[r], dtype=torch.long) for r in rows]
         return SpeechBatch(
             phones=torch.nn.utils.rnn.pad_sequence(phones, batch_first=True, padding_value=0),
@@ -226,6 +246,18 @@ class LatentReader:
             latents=torch.nn.utils.rnn.pad_sequence(latents, batch_first=True, padding_value=0.0),
             latent_lens=torch.tensor([x.shape[0] for x in latents], dtype=torch.long),
             speaker=torch.tensor([self.data.speakers[r] for r in rows], dtype=torch.long))
+
+
+def corpus_stats(data: CachedData, tokenizer_fingerprint: str = "") -> LatentStats:
+    """Per-channel mean/std of the cached latents over the whole corpus, cached as
+    `<latent_dir>/latent_stats.json` (computed once; every rank reads the same file)."""
+    cached = load_stats(data.latent_dir)
+    if cached is not None and cached.frames == sum(data.frames):
+        return cached
+    reader = LatentReader(data)
+    stats = compute_stats((reader.latents(r) for r in range(len(data.ids))), tokenizer_fingerprint)
+    stats.save(data.latent_dir)
+    return stats
 
 
 def _key(checksum: str, what: str) -> str:

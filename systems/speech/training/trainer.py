@@ -5,8 +5,16 @@ A model's own `train.py` builds its model (`model_factory`) and calls `train(cfg
     torchrun --nproc_per_node 8 -m ttsbench train ditar configs/train_ditar_0.6b.toml
 
 Pipeline: manifest -> cached latents or codes (speech tokenizer) + phone ids (PhoneFrontend) ->
-token-budget batches (DiTAR: 15K frames per GPU) -> `losses = model(batch)`, `losses.total.backward()`
--> AdamW (lr 1e-4, betas (0.9, 0.99), constant LR after an optional linear warm-up) -> checkpoints.
+per-channel standardised latents (`data.standardize`; `latent_stats.py`) -> token-budget batches
+(DiTAR: 15K padded latent frames per GPU) -> `grad_accum` micro-batches, each `(loss / k).backward()`
+(`schedule.py`) -> AdamW (lr 1e-4, betas (0.9, 0.99), constant LR after an optional linear warm-up;
+cosine / linear decay as options) -> EMA of the weights (`ema_decay`; `ema.py`) -> checkpoints ->
+every `[eval] every` steps the harness scores the (EMA) weights (`evaluation.py`).
+
+"15K tokens" (paper A.1, per GPU) is read as 15K *padded latent frames* per micro-batch:
+`max_frames` bounds len(batch) x longest utterance. The global batch of one optimizer step is
+grad_accum x world_size micro-batches; log.jsonl records it as `global_batch_frames` (real frames)
+and `global_batch_padded_frames`.
 
 Parallelism: `parallel = "ddp"` replicates the model per GPU; `"fsdp"` shards weights, gradients
 and optimizer state (torch FSDP2, one unit per transformer block), for the 1B size.
@@ -30,6 +38,8 @@ Checkpoint layout (`<out>/checkpoints/step_XXXXXXX.pt`, one dict, `torch.load(we
     data_position   {"epoch", "index"}: the next batch of the deterministic per-epoch plan
     rng             one rng_state() per rank (python, numpy, torch, cuda)
     world_size, git_sha, torch_version
+    latent_stats    (when standardised) LatentStats.to_dict() + "source": the model's latent space
+    ema_model_state_dict, ema_decay   (when ema_decay > 0) the EMA weights, `ema.py`'s layout
 
 Resuming (automatic when `<out>/checkpoints` holds one) restores all of it, so the next step's
 loss equals the loss an uninterrupted run gets at that step (same world size; with another world
@@ -44,9 +54,8 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +65,25 @@ from torch import nn
 from ttsbench.configio import from_dict, to_dict
 from ttsbench.errors import InputError
 from ttsbench.systems.speech.frontend import PhoneFrontend
+from ttsbench.systems.speech.latent_stats import LatentStats, load_stats
 from ttsbench.systems.speech.tokenizer import build_tokenizer, load_tokenizer
 from ttsbench.systems.speech.training import checkpoint as ckpt
 from ttsbench.systems.speech.training import distributed as D
 from ttsbench.systems.speech.training.batching import DataPosition, iterate_batches
-from ttsbench.systems.speech.training.data import CachedData, PhoneEncoder, build_cache, read_manifest
-from ttsbench.systems.speech.training.throughput import StepCounter, peak_tflops
+from ttsbench.systems.speech.training.data import (
+    CachedData,
+    LatentReader,
+    PhoneEncoder,
+    build_cache,
+    corpus_stats,
+    read_manifest,
+)
+from ttsbench.systems.speech.training.ema import EMA
+from ttsbench.systems.speech.training.ema import KEY as EMA_KEY
+from ttsbench.systems.speech.training.evaluation import EvalConfig, Evaluator
+from ttsbench.systems.speech.training.schedule import SCHEDULES, accumulate
+from ttsbench.systems.speech.training.schedule import lr_at as schedule_lr
+from ttsbench.systems.speech.training.trainlog import TrainLog
 
 CHECKPOINT_FORMAT = "ttsbench.ditar.train/1"
 
@@ -76,6 +98,9 @@ class DataConfig:
     max_frames: int = 15_000  # padded latent frames per batch per GPU (paper: 15K tokens per GPU)
     bucket_size: int = 2048  # utterances sorted by length together before packing
     num_workers: int = 2  # DataLoader worker processes per rank
+    # Train on per-channel standardised latents (z - mean) / std, the stats taken from the tokenizer
+    # folder's latent_stats.json when it has one, else measured over this corpus (`latent_stats`).
+    standardize: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,6 +111,12 @@ class OptimConfig:
     betas: tuple[float, float] = (0.9, 0.99)
     weight_decay: float = 0.01  # torch's AdamW default; applied to weight matrices only
     warmup_steps: int = 0  # linear warm-up to lr; 0 = constant LR from step 0 (the paper)
+    schedule: str = "constant"  # after warm-up: constant (the paper) | cosine | linear (`schedule.py`)
+    decay_steps: int = 0  # steps of the decay after warm-up; 0 = until `steps`
+    final_lr_ratio: float = 0.0  # the decay ends at lr * this
+    # Micro-batches per optimizer step. Global batch = grad_accum x world_size x max_frames padded
+    # latent frames: the paper's 16 GPUs x 15K frames is e.g. grad_accum = 2 on 8 GPUs.
+    grad_accum: int = 1
     grad_clip: float = 1.0  # max global grad norm; 0 disables clipping
     # Another peak LR for the parameters under a module path ("lm", "mdm.transformer"; the longest
     # matching path wins), e.g. DiSTAR's 0.75e-4 for the AR part and 1.5e-4 (`lr`) for the rest.
@@ -109,10 +140,19 @@ class TrainConfig:
     ckpt_every: int = 5_000
     keep_checkpoints: int = 3  # newest checkpoints kept on disk (0 = all)
     peak_tflops: float = 0.0  # one device's peak for MFU; 0 = the data-sheet bf16 peak of a known GPU
+    ema_decay: float = 0.0  # EMA of the weights (0 = off); exported and evaluated when on (`ema.py`)
+    ema_warmup: bool = False  # decay min(ema_decay, (1 + n) / (10 + n)) at update n
+    eval: EvalConfig = field(default_factory=EvalConfig)  # in-training evaluation (`evaluation.py`)
 
     def __post_init__(self) -> None:
         if self.parallel not in ("ddp", "fsdp"):
             raise InputError(f"parallel = {self.parallel!r}; use 'ddp' or 'fsdp'")
+        if self.optim.schedule not in SCHEDULES:
+            raise InputError(f"optim.schedule = {self.optim.schedule!r}; use one of {', '.join(SCHEDULES)}")
+        if self.optim.grad_accum < 1:
+            raise InputError(f"optim.grad_accum = {self.optim.grad_accum}; need at least 1")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise InputError(f"ema_decay = {self.ema_decay}; expected 0 (off) or 0 < decay < 1")
 
 
 ModelFactory = Callable[[TrainConfig, int, int], nn.Module]  # (cfg, latent_dim, phone_vocab) -> model
@@ -168,8 +208,27 @@ def prepare_data(cfg: TrainConfig, rt: D.Runtime, frontend: PhoneEncoder) -> tup
                        progress=rt.is_main)
     folder = Path(cfg.data.tokenizer).expanduser()  # a folder is recorded absolute: inference runs elsewhere
     info = {**tokenizer.describe(), "source": str(folder.resolve()) if folder.is_dir() else cfg.data.tokenizer}
+    if cfg.data.standardize and data.frames and _float_latents(data):
+        with D.main_first(rt):  # rank 0 measures and caches the corpus stats; the others read them
+            stats, where = _latent_stats(folder, data, tokenizer.fingerprint())
+        data = replace(data, stats=stats)
+        info["latent_stats"] = {**stats.to_dict(), "source": where}
     del tokenizer
     return data, info
+
+
+def _float_latents(data: CachedData) -> bool:
+    """Continuous latents (DiTAR) are standardised; discrete codes (DiSTAR's RVQ) never are."""
+    return LatentReader(data).latents(0).is_floating_point()
+
+
+def _latent_stats(folder: Path, data: CachedData, fingerprint: str) -> tuple[LatentStats, str]:
+    """The tokenizer folder's stats (stored with the tokenizer) when they are for this tokenizer,
+    else this corpus's, measured over the cached latents (and cached next to them)."""
+    stored = load_stats(folder) if folder.is_dir() else None
+    if stored is not None and stored.tokenizer_fingerprint in ("", fingerprint):
+        return stored, f"tokenizer folder {folder.resolve()}"
+    return corpus_stats(data, fingerprint), f"training corpus cache {data.latent_dir}"
 
 
 def param_groups(model: nn.Module, weight_decay: float, lr: float,
@@ -198,12 +257,12 @@ def param_groups(model: nn.Module, weight_decay: float, lr: float,
             for (group_lr, decay), params in groups.items()]
 
 
-def lr_at(step: int, optim: OptimConfig, peak: float | None = None) -> float:
-    """Constant LR `peak` (default optim.lr; the paper), after a linear warm-up over `warmup_steps`."""
-    peak = optim.lr if peak is None else peak
-    if optim.warmup_steps > 0 and step < optim.warmup_steps:
-        return peak * (step + 1) / optim.warmup_steps
-    return peak
+def lr_at(step: int, optim: OptimConfig, peak: float | None = None, total_steps: int = 0) -> float:
+    """The LR of step `step` for peak `peak` (default optim.lr): warm-up, then optim.schedule
+    (constant by default, the paper), decaying over decay_steps or until `total_steps`."""
+    decay = optim.decay_steps or max(total_steps - optim.warmup_steps, 0)
+    return schedule_lr(step, optim.lr if peak is None else peak, warmup_steps=optim.warmup_steps,
+                       schedule=optim.schedule, decay_steps=decay, final_lr_ratio=optim.final_lr_ratio)
 
 
 def loss_values(losses: Any) -> dict[str, float]:
@@ -215,6 +274,13 @@ def loss_values(losses: Any) -> dict[str, float]:
     else:
         items = {"total": losses.total}
     return {k: float(v.detach()) for k, v in items.items() if torch.is_tensor(v) and v.numel() == 1}
+
+
+def _inference_payload(model: nn.Module, step: int, weights: dict[str, Any], meta: dict[str, Any],
+                       is_ema: bool) -> dict[str, Any]:
+    """What `ttsbench.systems.speech.pretrained.export_payload` needs: a checkpoint without optimizer."""
+    return {"format": CHECKPOINT_FORMAT, "kind": getattr(model, "kind", "ditar"), "step": step, "model": weights,
+            "model_config": model_config_dict(model), **meta, "weights": "ema" if is_ema else "live"}
 
 
 def model_config_dict(model: nn.Module) -> dict[str, Any]:
@@ -247,98 +313,76 @@ def train(cfg: TrainConfig, *, model_factory: ModelFactory, frontend: PhoneEncod
             opt = torch.optim.AdamW(param_groups(model, cfg.optim.weight_decay, cfg.optim.lr, cfg.optim.module_lr),
                                     lr=cfg.optim.lr, betas=cfg.optim.betas)
             peaks = [group["lr"] for group in opt.param_groups]  # the config's, before a checkpoint's state
+            ema = EMA(model, cfg.ema_decay, warmup=cfg.ema_warmup) if cfg.ema_decay > 0 else None
             ckpt.seed_everything(cfg.seed * 1_000_003 + rt.rank)  # per-rank noise from here on
-            step, position = _resume(cfg, rt, model, opt)
+            step, position = _resume(cfg, rt, model, opt, ema)
             if rt.is_main:
                 cfg.out.mkdir(parents=True, exist_ok=True)
                 (cfg.out / "config.json").write_text(json.dumps(to_dict(cfg), indent=2) + "\n")
-            meta = {"tokenizer": tok_info, "frontend": frontend.describe()}
+            stats = tok_info.pop("latent_stats", None)
+            meta = {"tokenizer": tok_info, "frontend": frontend.describe(), **({"latent_stats": stats} if stats else {})}
             runner = model if cfg.parallel == "fsdp" else D.wrap(model, rt)
-            _loop(cfg, rt, model, runner, opt, peaks, data, step, position, meta)
+            _loop(cfg, rt, model, runner, opt, peaks, data, step, position, meta, ema)
         return cfg.out
     finally:
         D.teardown(rt)
 
 
 def _loop(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, ddp: nn.Module, opt: torch.optim.Optimizer,
-          peaks: list[float], data: CachedData, step: int, position: DataPosition, meta: dict[str, Any]) -> None:
+          peaks: list[float], data: CachedData, step: int, position: DataPosition, meta: dict[str, Any],
+          ema: EMA | None) -> None:
     batches = iterate_batches(data, max_frames=cfg.data.max_frames, seed=cfg.seed, start=position,
                               rank=rt.rank, world_size=rt.world_size, bucket_size=cfg.data.bucket_size,
                               num_workers=cfg.data.num_workers, pin_memory=rt.device.type == "cuda")
-    log = _Log(cfg, rt)
+    log = TrainLog(cfg, rt)
+    evaluator = Evaluator(cfg.eval, cfg.out, rt.is_main)
     model.train()
+
+    def forward(runner: nn.Module, batch: Any) -> Any:
+        with D.autocast(rt, cfg.amp):
+            return runner(batch.to(rt.device))
+
     while step < cfg.steps:
-        position, batch = next(batches)
+        micro = []
+        for _ in range(cfg.optim.grad_accum):
+            position, batch = next(batches)
+            micro.append(batch)
         for group, peak in zip(opt.param_groups, peaks):
-            group["lr"] = lr_at(step, cfg.optim, peak)
+            group["lr"] = lr_at(step, cfg.optim, peak, cfg.steps)
+        frames = sum(b.num_frames for b in micro)
+        padded = sum(b.latents.shape[0] * b.latents.shape[1] for b in micro)
         with log.counter.counting(step):
-            with D.autocast(rt, cfg.amp):
-                losses = ddp(batch.to(rt.device))
-            loss = losses.total
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"rank {rt.rank}: non-finite loss {float(loss)} at step {step}")
-            loss.backward()
-        log.counter.record(batch.num_frames)
+            try:
+                seen = [loss_values(losses) for losses in accumulate(ddp, micro, forward)]
+            except FloatingPointError as err:
+                raise FloatingPointError(f"rank {rt.rank}, step {step}: {err}") from None
+        log.counter.record(frames)
         clip = cfg.optim.grad_clip if cfg.optim.grad_clip > 0 else math.inf
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
         grad_norm = float(norm.full_tensor() if hasattr(norm, "full_tensor") else norm)  # DTensor under FSDP
         opt.step()
         opt.zero_grad(set_to_none=True)
+        if ema is not None:
+            ema.update()
         step += 1
-        log.add(step, position, loss_values(losses), grad_norm, batch.num_frames, lr_at(step - 1, cfg.optim))
+        losses_mean = {k: sum(d[k] for d in seen) / len(seen) for k in seen[0]}
+        log.add(step, position, losses_mean, grad_norm, frames, lr_at(step - 1, cfg.optim, None, cfg.steps), padded)
         if step % cfg.ckpt_every == 0 or step == cfg.steps:
-            _save(cfg, rt, model, opt, step, position, meta)
+            _save(cfg, rt, model, opt, step, position, meta, ema)
+        if evaluator.due(step, cfg.steps):
+            live = D.full_model_state(model)  # collective under FSDP
+            weights = ema.model_state(live) if ema is not None else live
+            if rt.is_main:
+                rng = ckpt.rng_state()  # evaluating must not move the training's random streams
+                evaluator.evaluate(step, _inference_payload(model, step, weights, meta, ema is not None),
+                                   log.last_loss)
+                ckpt.set_rng_state(rng)
+            D.barrier(rt)
     log.close()
 
 
-class _Log:
-    """Appends averaged metrics to <out>/log.jsonl every `log_every` steps (rank 0 writes).
-
-    Throughput fields: frames_per_step and tokens_per_sec (latent frames, all ranks), steps_per_sec,
-    model_tflops_per_sec (forward + backward matrix products of all ranks; one counted step per
-    window scaled by frames, see `throughput`), and mfu against world_size x peak_tflops when a peak
-    is known.
-    """
-
-    def __init__(self, cfg: TrainConfig, rt: D.Runtime) -> None:
-        self.cfg, self.rt = cfg, rt
-        self.sums: dict[str, float] = {}
-        self.count, self.frames, self.tick = 0, 0, time.perf_counter()
-        self.counter = StepCounter(cfg.log_every)
-        self.peak, self.peak_source = peak_tflops(rt.device, cfg.peak_tflops)
-        self.fh = (cfg.out / "log.jsonl").open("a", encoding="utf-8") if rt.is_main else None
-
-    def add(self, step: int, pos: DataPosition, losses: dict[str, float], grad_norm: float, frames: int,
-            lr: float) -> None:
-        for k, v in {**losses, "grad_norm": grad_norm}.items():
-            self.sums[k] = self.sums.get(k, 0.0) + v
-        self.count, self.frames = self.count + 1, self.frames + frames
-        if step % self.cfg.log_every and step != self.cfg.steps:
-            return
-        means = D.mean_over_ranks({k: v / self.count for k, v in self.sums.items()}, self.rt)
-        frames_all = D.sum_over_ranks(self.frames, self.rt)
-        flops_all = D.sum_over_ranks(self.counter.flops_per_frame * self.frames, self.rt)
-        seconds = max(time.perf_counter() - self.tick, 1e-9)
-        if self.fh:
-            tflops = flops_all / seconds / 1e12
-            row = {"step": step, "epoch": pos.epoch, **means, "lr": lr, "frames_per_step": frames_all / self.count,
-                   "tokens_per_sec": frames_all / seconds, "sec_per_step": seconds / self.count,
-                   "steps_per_sec": self.count / seconds, "model_tflops_per_sec": tflops,
-                   "mfu": tflops / (self.rt.world_size * self.peak) if self.peak else None,
-                   "peak_tflops": self.peak, "peak_source": self.peak_source,
-                   "flops_scope": "fwd+bwd matmuls (torch flop_counter) of the window's first step, "
-                                  "x frames; FLOPs = 2 MACs"}
-            self.fh.write(json.dumps(row) + "\n")
-            self.fh.flush()
-        self.sums, self.count, self.frames, self.tick = {}, 0, 0, time.perf_counter()
-
-    def close(self) -> None:
-        if self.fh:
-            self.fh.close()
-
-
-def _resume(cfg: TrainConfig, rt: D.Runtime, model: nn.Module,
-            opt: torch.optim.Optimizer) -> tuple[int, DataPosition]:
+def _resume(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, opt: torch.optim.Optimizer,
+            ema: EMA | None = None) -> tuple[int, DataPosition]:
     latest = ckpt.latest_checkpoint(cfg.out)
     if latest is None:
         return 0, DataPosition()
@@ -346,6 +390,11 @@ def _resume(cfg: TrainConfig, rt: D.Runtime, model: nn.Module,
     if state.get("format") != CHECKPOINT_FORMAT:
         raise InputError(f"{latest}: not a training checkpoint of this trainer (format {state.get('format')!r})")
     D.load_full_state(model, opt, state["model"], state["optimizer"])
+    if ema is not None:
+        if EMA_KEY in state:
+            ema.load_state_dict(state[EMA_KEY])
+        else:  # EMA switched on mid-run: start the average from the resumed weights
+            ema.load_state_dict({f"ema_model.{k}": v for k, v in state["model"].items()})
     step, pos = int(state["step"]), DataPosition(**state["data_position"])
     if len(state["rng"]) == rt.world_size:
         ckpt.set_rng_state(state["rng"][rt.rank])
@@ -356,9 +405,11 @@ def _resume(cfg: TrainConfig, rt: D.Runtime, model: nn.Module,
 
 
 def _save(cfg: TrainConfig, rt: D.Runtime, model: nn.Module, opt: torch.optim.Optimizer, step: int,
-          position: DataPosition, meta: dict[str, Any]) -> None:
+          position: DataPosition, meta: dict[str, Any], ema: EMA | None = None) -> None:
     rngs = D.gather_objects(ckpt.rng_state(), rt)
     model_state, opt_state = D.full_state(model, opt)  # collective under FSDP: every rank calls it
+    if ema is not None:
+        meta = {**meta, EMA_KEY: ema.state_dict(), "ema_decay": cfg.ema_decay}  # collective under FSDP
     if rt.is_main:
         payload = {"format": CHECKPOINT_FORMAT, "kind": getattr(model, "kind", "ditar"), "step": step, "model": model_state,
                    "model_config": model_config_dict(model), "optimizer": opt_state,

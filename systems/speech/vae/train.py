@@ -43,6 +43,7 @@ from ttsbench.systems.speech.vae.losses import (
     kl_divergence,
 )
 from ttsbench.systems.speech.vae.model import VAETokenizer
+from ttsbench.systems.speech.vae.report import ReportConfig, reconstruction_report
 
 CHECKPOINT_FORMAT = "ttsbench.vae.train/1"
 
@@ -71,6 +72,9 @@ class VAETrainConfig:
     log_every: int = 50
     ckpt_every: int = 5_000
     keep_checkpoints: int = 3  # newest checkpoints kept (0 = all)
+    # Reconstruction quality on held-out speech after the last step (`report.py`): mel distance and
+    # the offline WER / SIM of the resynthesised dev audio, in <out>/reconstruction.json.
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def __post_init__(self) -> None:
         if self.segment_samples % self.vae.hop_length:
@@ -220,6 +224,10 @@ def train_vae(cfg: VAETrainConfig) -> Path:
                     _save(trainer, cfg, rt, done)
             if log:
                 log.close()
+            if rt.is_main and cfg.report.manifest and start < cfg.steps:
+                report = reconstruction_report(trainer.gen.eval(), cfg.report, cfg.out, step=cfg.steps)
+                with (cfg.out / "log.jsonl").open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"step": cfg.steps, "reconstruction": report}) + "\n")
         return cfg.out
     finally:
         D.teardown(rt)

@@ -61,3 +61,35 @@ def test_cli_takes_texts_from_a_file(tmp_path, capsys):
     assert [r["text"] for r in rows] == ["The first line.", "A second one?", "The first line."]
     assert "3 utterances, 1 speakers" in capsys.readouterr().out
     assert main(["corpus", "--out", str(tmp_path / "d"), "--texts", str(tmp_path / "missing.txt")]) == 2
+
+
+def test_everyday_sentences_are_coherent_distinct_and_seeded():
+    from ttsbench.sentences import everyday_sentences
+
+    many = everyday_sentences(500, 2)
+    assert many == everyday_sentences(500, 2) and many[:10] == everyday_sentences(10, 2)
+    assert len(set(many)) == 500 and all(s[0].isupper() and s[-1] in ".?" for s in many)
+    words = [w for s in many for w in s.lower().rstrip(".?").replace(",", "").split()]
+    top = {w for w, _ in __import__("collections").Counter(words).most_common(8)}
+    assert {"the", "to"} <= top  # function words lead, as in ordinary English
+
+
+def test_clear_voices_hold_out_voices_and_sentences(tmp_path):
+    from ttsbench.corpus import make_clear_speakers
+    from ttsbench.prompt_sets import load_prompt_set
+
+    voices = make_clear_speakers(5, seed=0, neural=())
+    assert all(v.engine == "espeak" and "croak" not in v.voice and "scotland" not in v.voice for v in voices)
+    manifest = build_corpus(tmp_path / "c", speakers=4, per_speaker=2, seed=1, voices="clear", text_kind="everyday",
+                            dev_speakers=1, dev_sentences=3, neural=())
+    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
+    dev = [json.loads(line) for line in (tmp_path / "c" / "dev.jsonl").read_text().splitlines()]
+    assert len(rows) == 6 and {r["speaker"] for r in rows} == {"spk000", "spk001", "spk002"}
+    assert len(dev) == 3 and {d["speaker"] for d in dev} == {"spk003"}  # the held-out voice only
+    assert not {d["target_text"] for d in dev} & {r["text"] for r in rows}  # held-out sentences
+    assert all(d["prompt_wav"] != d["reference_wav"] and d["prompt_text"] != d["target_text"] for d in dev)
+    prompts = load_prompt_set(str(tmp_path / "c" / "dev.jsonl")).prompts  # a prompt set the harness reads
+    assert len(prompts) == 3 and all(p.reference_wav.is_file() and p.prompt_wav.is_file() for p in prompts)
+    with pytest.raises(InputError, match="hold out fewer voices"):
+        build_corpus(tmp_path / "d", speakers=2, per_speaker=1, voices="clear", dev_speakers=2, dev_sentences=2,
+                     neural=())

@@ -6,11 +6,12 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import torch
 
-from ttsbench.systems.speech.training import distributed as D
 from ttsbench.configio import load_config
 from ttsbench.systems.speech.tokenizer import load_tokenizer
+from ttsbench.systems.speech.training import distributed as D
 from ttsbench.systems.speech.vae.config import DiscriminatorConfig, VAEConfig, VAELossConfig
 from ttsbench.systems.speech.vae.discriminators import Discriminators
 from ttsbench.systems.speech.vae.model import VAETokenizer
@@ -73,3 +74,27 @@ def test_example_configs_parse(repo_root):
     for name in ("train_vae.toml", "train_vae_tiny.toml"):
         cfg = load_config(VAETrainConfig, repo_root / "configs" / name)
         assert cfg.vae.hop_length == 600 and cfg.vae.latent_dim == 64
+
+
+@pytest.mark.slow  # two `ttsbench run` children
+def test_training_ends_with_a_reconstruction_report(tmp_path, speech_manifest, speech):
+    """The trainer measures the tokenizer on held-out speech: mel distance (0 for identical audio)
+    and the harness's scores of the resynthesised dev audio (here `duration`, which needs no model)."""
+    import numpy as np
+
+    from ttsbench.systems.speech.vae.report import ReportConfig, mel_l1
+
+    wav = speech(0.5, seed=3)
+    same, n = mel_l1(wav, wav.copy(), 24_000)
+    assert same == 0.0 and n > 0
+    louder, _ = mel_l1(wav, 2 * wav, 24_000)
+    assert abs(louder / n - np.log(2)) < 0.05  # x2 amplitude = ln 2 per mel value
+    manifest = speech_manifest(n=3)
+    cfg = tiny_cfg(manifest, tmp_path / "v", steps=1, ckpt_every=100,
+                   report=ReportConfig(manifest=str(manifest), rows=2, metrics="duration"))
+    train_vae(cfg)
+    report = json.loads((tmp_path / "v" / "reconstruction.json").read_text())
+    assert report["rows"] == 2 and report["mel_l1_logmel"] > 0 and report["step"] == 1
+    assert report["resynth"]["duration"] > 0 and report["original"]["duration"] > 0
+    last = json.loads((tmp_path / "v" / "log.jsonl").read_text().splitlines()[-1])
+    assert last["reconstruction"]["mel_l1_logmel"] == report["mel_l1_logmel"]
