@@ -25,6 +25,7 @@ import numpy as np
 
 from ttsbench.options import option
 from ttsbench.plugins import SYSTEMS
+from ttsbench.sentences import sentences
 from ttsbench.systems.tone import Tone
 from ttsbench.types import LoadContext, Prompt, SystemSpec
 
@@ -95,8 +96,6 @@ def spoken_wavs(folder: Path, n: int, seed: int) -> list[Path]:
     speech for ASR tests and benchmarks, offline."""
     # lazy: soundfile and the sentence grammar are needed only by the tests that speak
     import soundfile as sf
-
-    from ttsbench.sentences import sentences
 
     system = SYSTEMS.get("espeak-ng").load(SystemSpec(name="espeak-ng", options={"voice": "en-us"}), LoadContext())
     paths = []
