@@ -17,6 +17,7 @@ text when a spec is parsed), and `nan=7` hits '7', not '007'. Faulty takes tone'
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,3 +105,19 @@ def spoken_wavs(folder: Path, n: int, seed: int) -> list[Path]:
         paths.append(folder / f"u{i}.wav")
         sf.write(str(paths[-1]), system.synthesize([prompt], seed=0)[0], system.sample_rate)
     return paths
+
+
+def tone_corpus(root: Path, texts: Sequence[str], speakers: Sequence[str]) -> Path:
+    """A training manifest `root/m.jsonl` of voiced-like tones, one per text (0.3 s + 0.1 s per
+    index, 24 kHz, pitch rising with the index), spoken by `speakers[i]`: for trainer tests."""
+    # lazy: soundfile is needed only by the tests that train
+    import soundfile as sf
+
+    rows = []
+    for i, (text, speaker) in enumerate(zip(texts, speakers)):
+        t = np.arange(int(24_000 * (0.3 + 0.1 * i))) / 24_000
+        wav = 0.2 * np.sin(2 * np.pi * (150 + 20 * i) * t) * np.sin(2 * np.pi * 3 * t) ** 2
+        sf.write(str(root / f"u{i}.wav"), wav.astype(np.float32), 24_000)
+        rows.append({"wav": f"u{i}.wav", "text": text, "speaker": speaker})
+    (root / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root / "m.jsonl"

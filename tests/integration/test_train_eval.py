@@ -7,13 +7,13 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from ttsbench.cli import main
 from ttsbench.systems.ditar.train import train_ditar
 from ttsbench.systems.speech.training.evaluation import EvalConfig, latest_evaluated
 from ttsbench.systems.speech.training.trainer import DataConfig, TrainConfig
+from ttsbench.testing import tone_corpus
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_thread")]
 
@@ -22,16 +22,8 @@ TEXTS = ["ten of clubs", "four queen of clubs", "seven of clubs", "the eight of 
 
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> Path:
-    import soundfile as sf
-
     root = tmp_path_factory.mktemp("data")
-    rows = []
-    for i, text in enumerate(TEXTS):
-        t = np.arange(int(24_000 * (0.3 + 0.1 * i))) / 24_000
-        wav = 0.2 * np.sin(2 * np.pi * (150 + 20 * i) * t) * np.sin(2 * np.pi * 3 * t) ** 2
-        sf.write(str(root / f"u{i}.wav"), wav.astype(np.float32), 24_000)
-        rows.append({"wav": f"u{i}.wav", "text": text, "speaker": f"s{i % 2}"})
-    (root / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    tone_corpus(root, TEXTS, [f"s{i % 2}" for i in range(len(TEXTS))])
     dev = [{"utt_id": f"d{i}", "prompt_wav": f"u{i}.wav", "prompt_text": TEXTS[i], "target_text": TEXTS[3 - i]}
            for i in range(2)]
     (root / "dev.jsonl").write_text("".join(json.dumps(r) + "\n" for r in dev))

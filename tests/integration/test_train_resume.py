@@ -12,6 +12,7 @@ import pytest
 from ttsbench.systems.ditar.train import train_ditar
 from ttsbench.systems.speech.training.checkpoint import latest_checkpoint, load_checkpoint
 from ttsbench.systems.speech.training.trainer import DataConfig, TrainConfig
+from ttsbench.testing import tone_corpus
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
@@ -22,17 +23,7 @@ TEXTS = ["ten of clubs", "four queen of clubs", "seven of clubs", "the eight of 
 
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> Path:
-    import soundfile as sf
-
-    root = tmp_path_factory.mktemp("data")
-    rows = []
-    for i, text in enumerate(TEXTS):
-        t = np.arange(int(24_000 * (0.3 + 0.1 * i))) / 24_000
-        wav = 0.2 * np.sin(2 * np.pi * (150 + 20 * i) * t) * np.sin(2 * np.pi * 3 * t) ** 2
-        sf.write(str(root / f"u{i}.wav"), wav.astype(np.float32), 24_000)
-        rows.append({"wav": f"u{i}.wav", "text": text, "speaker": "s"})
-    (root / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return root / "m.jsonl"
+    return tone_corpus(tmp_path_factory.mktemp("data"), TEXTS, ["s"] * len(TEXTS))
 
 
 def config(manifest: Path, out: Path, steps: int, max_frames: int = 60) -> TrainConfig:
