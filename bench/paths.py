@@ -50,3 +50,12 @@ def temp_path(path: Path) -> Path:
     """A temporary name beside `path` that no other process or thread uses (`<name>.<pid>.<random>.part`),
     for write-then-rename: two writers of one file never share a half-written temp file."""
     return path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -23,17 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from ttsbench.paths import temp_path
+from ttsbench.paths import file_sha256, temp_path
 from ttsbench.store import append_jsonl, read_jsonl
 
 
 def audio_sha256(path: str | Path) -> str:
     """SHA-256 of an audio file's bytes."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path)
 
 
 def key_id(fingerprint: dict[str, Any]) -> str:

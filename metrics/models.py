@@ -21,8 +21,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-
 from ttsbench.errors import MissingDependencyError, MissingModelError
+from ttsbench.paths import file_sha256
 from ttsbench.store import append_jsonl
 from ttsbench.types import LoadContext
 
@@ -127,11 +127,7 @@ def sha256_file(path: Path, memo_dir: Path | None = None) -> str:
                 continue
             if row.get("key") == key:
                 return str(row["sha256"])
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    hexdigest = digest.hexdigest()
+    hexdigest = file_sha256(path)
     if memo is not None:
 
         append_jsonl(memo, [{"key": key, "sha256": hexdigest}])

@@ -28,6 +28,7 @@ import numpy as np
 
 from ttsbench.errors import InputError, MissingDependencyError, MissingModelError, SynthesisError, first_line
 from ttsbench.options import option
+from ttsbench.paths import file_sha256
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem
 from ttsbench.types import LoadContext, Prompt, SystemSpec
@@ -203,7 +204,7 @@ class PiperJoe(TTSSystem):
             raise InputError(f"cannot load Piper voice {model}: {first_line(err)}") from None
         session = SeededSession(inference, n_noises, run_options)
         voice = piper.PiperVoice(config=config, session=session)
-        info = {"voice": model.name, "voice_sha256": _sha256(model),
+        info = {"voice": model.name, "voice_sha256": file_sha256(model),
                 "piper_tts": _package_version("piper-tts"),
                 "onnxruntime": ort.__version__, "providers": providers, "seeded_noise_inputs": n_noises,
                 "noise_scale": scales["noise_scale"], "noise_w": scales["noise_w_scale"],
@@ -234,14 +235,6 @@ class PiperJoe(TTSSystem):
 
 def _given(value: float | None, voice_default: Any) -> float:
     return float(voice_default) if value is None else value
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _package_version(name: str) -> str:

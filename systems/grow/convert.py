@@ -23,7 +23,6 @@ Output folder: `config.json` (format, GrowConfig fields, source file, its sha256
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -35,7 +34,7 @@ import torch
 from safetensors.torch import save_file
 
 from ttsbench.errors import InputError
-from ttsbench.paths import temp_path
+from ttsbench.paths import file_sha256, temp_path
 from ttsbench.systems.grow.config import FORMAT, FORMAT_VERSION, GrowConfig
 
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.safetensors"
@@ -209,14 +208,6 @@ def convert(src: Path, out_dir: Path, **overrides: Any) -> Path:
             "source": {"path": str(ckpt_path), "sha256": file_sha256(ckpt_path), "kind": kind}}
     (out_dir / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     return out_dir
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

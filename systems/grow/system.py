@@ -32,10 +32,11 @@ import torch
 from ttsbench.audio import read_audio, resample
 from ttsbench.errors import MissingModelError
 from ttsbench.options import option
+from ttsbench.paths import file_sha256
 from ttsbench.plugins import SYSTEMS
 from ttsbench.systems.base import Capabilities, TTSSystem, item_rng
 from ttsbench.systems.grow.config import GrowConfig
-from ttsbench.systems.grow.convert import CONFIG_FILE, convert, file_sha256, load_converted
+from ttsbench.systems.grow.convert import CONFIG_FILE, convert, load_converted
 from ttsbench.systems.grow.cost import grow_arch
 from ttsbench.systems.grow.model import GrowModel
 from ttsbench.systems.grow.sampler import STAGES, GrowSampling, sample

@@ -20,7 +20,6 @@ uses: a mismatch is one clear error, never silently wrong audio.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ import torch
 from safetensors.torch import save_file
 
 from ttsbench.errors import InputError, MissingModelError, first_line
+from ttsbench.paths import file_sha256
 from ttsbench.systems.base import read_safetensors
 from ttsbench.systems.speech.latent_stats import LatentStats, load_stats
 from ttsbench.systems.speech.tokenizer import TOKENIZERS, build_tokenizer, load_tokenizer
@@ -96,7 +96,7 @@ def _read_training(path: Path, ema: bool = True) -> LoadedCheckpoint:
         state, weights = {k: averaged.get(k, v) for k, v in state.items()}, "ema"
     stats = raw.get("latent_stats") or (raw.get("tokenizer") or {}).get("latent_stats")
     return LoadedCheckpoint(path, state, dict(raw.get("model_config") or {}), dict(raw.get("tokenizer") or {}),
-                            dict(raw.get("frontend") or {}), None, _file_sha256(path), str(raw.get("kind", "ditar")),
+                            dict(raw.get("frontend") or {}), None, file_sha256(path)[:16], str(raw.get("kind", "ditar")),
                             LatentStats.from_dict(stats, str(path)) if stats else None, weights)
 
 
@@ -114,7 +114,7 @@ def _read_export(directory: Path) -> LoadedCheckpoint:
                                 f"is missing")
     return LoadedCheckpoint(directory, read_safetensors(weights, "DiTAR weights"), dict(meta["model_config"]),
                             dict(meta.get("tokenizer") or {}), dict(meta.get("frontend") or {}),
-                            tok_dir if tok_dir.is_dir() else None, _file_sha256(weights), str(meta.get("kind", "ditar")),
+                            tok_dir if tok_dir.is_dir() else None, file_sha256(weights)[:16], str(meta.get("kind", "ditar")),
                             stats, str(meta.get("weights", "live")))
 
 
@@ -196,11 +196,3 @@ def _write_export(ckpt: LoadedCheckpoint, out: Path, tokenizer: str, source: dic
             "standardized": ckpt.latent_stats is not None}
     (out / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return out
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
