@@ -124,21 +124,18 @@ def print_shard_done(root: Path, launch: shards.Launch) -> int:
     return 0
 
 
-def not_comparable_reason(root: Path, metric: str) -> str:
-    """Why a recipe's numbers are not comparable: another model than the reference (its fingerprint's
-    model check says so), else an offline stand-in."""
+def other_model_metrics(root: Path) -> set[str]:
+    """The recipes of a run whose model check found another model than the reference (run.json)."""
     # lazy: the parser imports every command at CLI start
     from ttsbench.errors import TTSBenchError
     from ttsbench.store import read_manifest
 
     try:
-        entry = read_manifest(root / "run.json").metrics.get(metric)
+        entries = read_manifest(root / "run.json").metrics
     except (TTSBenchError, OSError):
-        entry = None
-    check = entry.fingerprint.get("model_check") if entry is not None else None
-    if isinstance(check, dict) and check.get("verdict") == "other model":
-        return "another model than the reference (allow_other_model)"
-    return "offline stand-in"
+        return set()
+    return {name for name, e in entries.items()
+            if isinstance(check := e.fingerprint.get("model_check"), dict) and check.get("verdict") == "other model"}
 
 
 def print_summary(root: Path) -> int:
@@ -153,10 +150,12 @@ def print_summary(root: Path) -> int:
           f"{s.synth.failed} failed")
     for err_id, err in list(s.synth.errors.items())[:5]:
         print(f"  failed {err_id}: {err}")
+    other_model = other_model_metrics(root) if not all(m.comparable for m in s.metrics.values()) else set()
     for name, m in s.metrics.items():
         value = m.values.get(m.primary_key)
         shown = f"{value:.4g}" if value is not None else "n/a"
-        note = "" if m.comparable else f"  ({not_comparable_reason(root, name)}: not comparable with papers)"
+        why = "another model than the reference (allow_other_model)" if name in other_model else "offline stand-in"
+        note = "" if m.comparable else f"  ({why}: not comparable with papers)"
         print(f"  {name} [{m.fingerprint_id}] {m.primary} = {shown}  "
               f"(scored {m.n_scored}, failed {m.n_failed}){note}")
     if s.shards is not None and s.shards.missing:
